@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
+
+/** Largest number of controls in one batch request. */
+export const MAX_BATCH_CONTROLS = 100;
+
+/** Q-SYS control types as `Component.GetControls` reports them. */
+export const CONTROL_TYPES = ['Boolean', 'Integer', 'Float', 'Text', 'Trigger', 'Time'] as const;
+export const ControlTypeSchema = z.string();
+
+/** A control's state (and, where known, its metadata), as read from the Core. */
+export const ControlStateSchema = z.object({
+  /** Owning component; absent for Named Controls. */
+  component: z.string().optional(),
+  name: z.string(),
+  /** "Boolean" | "Integer" | "Float" | "Text" | "Trigger" | "Time" (others passed through). */
+  type: ControlTypeSchema.optional(),
+  value: z.union([z.number(), z.string(), z.boolean()]),
+  string: z.string(),
+  position: z.number().optional(),
+  valueMin: z.number().optional(),
+  valueMax: z.number().optional(),
+  stringMin: z.string().optional(),
+  stringMax: z.string().optional(),
+  /** "Read/Write" | "Read Only" | "Write Only". */
+  direction: z.string().optional(),
+});
+export type ControlState = z.infer<typeof ControlStateSchema>;
+
+export const ComponentPropertySchema = z.object({ name: z.string(), value: z.string(), prettyName: z.string().optional() });
+
+export const ComponentSummarySchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  properties: z.array(ComponentPropertySchema),
+  controlCount: z.number().int().nonnegative().optional(),
+});
+export type ComponentSummary = z.infer<typeof ComponentSummarySchema>;
+
+// --- status -----------------------------------------------------------------------------
+
+export const CoreStatusRequestSchema = z.object({}).strict();
+export type CoreStatusRequest = z.infer<typeof CoreStatusRequestSchema>;
+
+export const CoreStatusReplySchema = z.object({
+  coreId: z.string(),
+  connected: z.boolean(),
+  host: z.string(),
+  port: z.number().int(),
+  /** "Active" | "Standby" | "Idle" as the Core reports it; "Unknown" before the first status. */
+  state: z.string(),
+  designName: z.string(),
+  designCode: z.string(),
+  platform: z.string(),
+  isRedundant: z.boolean(),
+  isEmulator: z.boolean(),
+  status: z.object({ code: z.number().int(), string: z.string() }),
+  componentCount: z.number().int().nonnegative(),
+  connectedSince: z.string().optional(),
+});
+export type CoreStatusReply = z.infer<typeof CoreStatusReplySchema>;
+
+// --- component.list ---------------------------------------------------------------------
+
+export const ListComponentsRequestSchema = z
+  .object({
+    /** Case-insensitive substring of the component name. */
+    filter: z.string().max(100).optional(),
+    /** Exact component type, e.g. "gain", "mixer". */
+    type: z.string().max(100).optional(),
+  })
+  .strict();
+export type ListComponentsRequest = z.infer<typeof ListComponentsRequestSchema>;
+
+export const ListComponentsReplySchema = z.object({ components: z.array(ComponentSummarySchema) });
+export type ListComponentsReply = z.infer<typeof ListComponentsReplySchema>;
+
+// --- component.get ----------------------------------------------------------------------
+
+export const GetComponentRequestSchema = z
+  .object({
+    component: ComponentNameSchema,
+    /** Only these controls; all when absent. */
+    controls: z.array(ControlNameSchema).min(1).max(MAX_BATCH_CONTROLS).optional(),
+  })
+  .strict();
+export type GetComponentRequest = z.infer<typeof GetComponentRequestSchema>;
+
+export const GetComponentReplySchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  controls: z.array(ControlStateSchema),
+});
+export type GetComponentReply = z.infer<typeof GetComponentReplySchema>;
+
+// --- control.get ------------------------------------------------------------------------
+
+export const ControlRefSchema = z.object({ component: ComponentNameSchema, control: ControlNameSchema }).strict();
+export type ControlRef = z.infer<typeof ControlRefSchema>;
+
+export const GetControlsRequestSchema = z
+  .object({ controls: z.array(ControlRefSchema).min(1).max(MAX_BATCH_CONTROLS) })
+  .strict();
+export type GetControlsRequest = z.infer<typeof GetControlsRequestSchema>;
+
+export const ControlsReplySchema = z.object({ controls: z.array(ControlStateSchema) });
+export type ControlsReply = z.infer<typeof ControlsReplySchema>;
+
+// --- control.set ------------------------------------------------------------------------
+
+export const ControlWriteSchema = z
+  .object({
+    component: ComponentNameSchema,
+    control: ControlNameSchema,
+    value: ControlValueSchema.optional(),
+    /** 0..1 instead of a value. */
+    position: z.number().min(0).max(1).optional(),
+    /** Seconds. */
+    ramp: RampSecondsSchema.optional(),
+  })
+  .strict()
+  .refine((w) => (w.value === undefined) !== (w.position === undefined), {
+    message: 'exactly one of value or position is required',
+  });
+export type ControlWrite = z.infer<typeof ControlWriteSchema>;
+
+/**
+ * Writes to controls. The connector sends one `Component.Set` per component, so several
+ * controls of one component cost one Core round trip. Replies carry the values the Core
+ * reported back (`ResponseValues`).
+ */
+export const SetControlsRequestSchema = z
+  .object({ controls: z.array(ControlWriteSchema).min(1).max(MAX_BATCH_CONTROLS) })
+  .strict();
+export type SetControlsRequest = z.infer<typeof SetControlsRequestSchema>;
+// reply: ControlsReplySchema
+
+// --- named.get / named.set --------------------------------------------------------------
+
+export const GetNamedControlsRequestSchema = z
+  .object({ names: z.array(QsysNameSchema).min(1).max(MAX_BATCH_CONTROLS) })
+  .strict();
+export type GetNamedControlsRequest = z.infer<typeof GetNamedControlsRequestSchema>;
+// reply: ControlsReplySchema
+
+export const SetNamedControlRequestSchema = z
+  .object({
+    name: QsysNameSchema,
+    value: ControlValueSchema.optional(),
+    position: z.number().min(0).max(1).optional(),
+    ramp: RampSecondsSchema.optional(),
+  })
+  .strict()
+  .refine((w) => (w.value === undefined) !== (w.position === undefined), {
+    message: 'exactly one of value or position is required',
+  });
+export type SetNamedControlRequest = z.infer<typeof SetNamedControlRequestSchema>;
+
+export const SetNamedControlReplySchema = z.object({ control: ControlStateSchema });
+export type SetNamedControlReply = z.infer<typeof SetNamedControlReplySchema>;
+
+// --- events -----------------------------------------------------------------------------
+
+export const ControlChangeEventSchema = z.object({
+  coreId: z.string(),
+  time: z.string(),
+  changes: z.array(
+    z.object({
+      component: z.string().optional(),
+      control: z.string(),
+      value: z.union([z.number(), z.string(), z.boolean()]),
+      string: z.string(),
+      position: z.number().optional(),
+    }),
+  ),
+});
+export type ControlChangeEvent = z.infer<typeof ControlChangeEventSchema>;
+
+export const ConnectionEventSchema = z.object({
+  coreId: z.string(),
+  time: z.string(),
+  connected: z.boolean(),
+  host: z.string(),
+  reason: z.string().optional(),
+});
+export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;

@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import {
+  ControlsReplySchema,
+  CoreStatusReplySchema,
+  CoreStatusRequestSchema,
+  GetComponentReplySchema,
+  GetComponentRequestSchema,
+  GetControlsRequestSchema,
+  GetNamedControlsRequestSchema,
+  ListComponentsReplySchema,
+  ListComponentsRequestSchema,
+  SetControlsRequestSchema,
+  SetNamedControlReplySchema,
+  SetNamedControlRequestSchema,
+} from './connector.js';
+import type { CoreOperation } from './subjects.js';
+
+/** Request and reply schema of one connector operation; both sides import the same pair. */
+export interface CoreContract<Req extends z.ZodType = z.ZodType, Rep extends z.ZodType = z.ZodType> {
+  request: Req;
+  reply: Rep;
+}
+
+/** Every connector operation with its request and reply schemas. */
+export const CORE_CONTRACTS = {
+  status: { request: CoreStatusRequestSchema, reply: CoreStatusReplySchema },
+  'component.list': { request: ListComponentsRequestSchema, reply: ListComponentsReplySchema },
+  'component.get': { request: GetComponentRequestSchema, reply: GetComponentReplySchema },
+  'control.get': { request: GetControlsRequestSchema, reply: ControlsReplySchema },
+  'control.set': { request: SetControlsRequestSchema, reply: ControlsReplySchema },
+  'named.get': { request: GetNamedControlsRequestSchema, reply: ControlsReplySchema },
+  'named.set': { request: SetNamedControlRequestSchema, reply: SetNamedControlReplySchema },
+} as const satisfies Record<CoreOperation, CoreContract>;
+
+export type CoreRequest<Op extends CoreOperation> = z.infer<(typeof CORE_CONTRACTS)[Op]['request']>;
+export type CoreReply<Op extends CoreOperation> = z.infer<(typeof CORE_CONTRACTS)[Op]['reply']>;

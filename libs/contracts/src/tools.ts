@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import {
+  ControlsReplySchema,
+  CoreStatusReplySchema,
+  GetComponentReplySchema,
+  ListComponentsReplySchema,
+  MAX_BATCH_CONTROLS,
+  SetNamedControlReplySchema,
+} from './connector.js';
+import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
+
+/** Scopes a credential may carry. */
+export const SCOPES = { read: 'qsys:read', write: 'qsys:write', admin: 'qsys:admin' } as const;
+export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
+
+const core = CoreIdSchema.optional().describe('Core id; the configured default core when absent');
+const rampTime = RampSecondsSchema.optional().describe('Ramp time in seconds (0-60)');
+
+export const ListComponentsInputSchema = z
+  .object({
+    core,
+    filter: z.string().max(100).optional().describe('Case-insensitive substring of the component name'),
+    type: z.string().max(100).optional().describe('Exact component type, e.g. "gain" or "mixer"'),
+  })
+  .strict();
+
+export const GetComponentInputSchema = z
+  .object({
+    core,
+    component_name: ComponentNameSchema.describe('Exact component name, e.g. "Main Mixer"'),
+    controls: z.array(ControlNameSchema).min(1).max(MAX_BATCH_CONTROLS).optional().describe('Only these controls'),
+  })
+  .strict();
+
+export const GetControlsInputSchema = z
+  .object({
+    core,
+    controls: z
+      .array(z.object({ component_name: ComponentNameSchema, control_name: ControlNameSchema }).strict())
+      .min(1)
+      .max(MAX_BATCH_CONTROLS),
+  })
+  .strict();
+
+export const SetControlInputSchema = z
+  .object({
+    core,
+    component_name: ComponentNameSchema,
+    control_name: ControlNameSchema,
+    value: ControlValueSchema,
+    ramp_time: rampTime,
+  })
+  .strict();
+
+export const SetControlsInputSchema = z
+  .object({
+    core,
+    controls: z
+      .array(
+        z
+          .object({
+            component_name: ComponentNameSchema,
+            control_name: ControlNameSchema,
+            value: ControlValueSchema,
+            ramp_time: rampTime,
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_BATCH_CONTROLS),
+  })
+  .strict();
+
+export const GetNamedControlsInputSchema = z
+  .object({ core, names: z.array(QsysNameSchema).min(1).max(MAX_BATCH_CONTROLS) })
+  .strict();
+
+export const SetNamedControlInputSchema = z
+  .object({ core, name: QsysNameSchema, value: ControlValueSchema, ramp_time: rampTime })
+  .strict();
+
+export const GetCoreStatusInputSchema = z.object({ core }).strict();
+
+export const PingInputSchema = z.object({}).strict();
+export const PingOutputSchema = z.object({ pong: z.literal(true), timestamp: z.string(), instance: z.string() });
+
+export const HealthInputSchema = z.object({ detailed: z.boolean().optional() }).strict();
+export const BasicHealthSchema = z.object({
+  status: z.enum(['ok', 'degraded', 'error']),
+  timestamp: z.string(),
+  version: z.string(),
+  uptime: z.number(),
+});
+export type BasicHealth = z.infer<typeof BasicHealthSchema>;
+
+/** MCP tool annotations (hints to the client). */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** Static definition of one MCP tool: schemas, annotations and the scope it needs. */
+export interface ToolDefinition {
+  name: string;
+  title: string;
+  description: string;
+  input: z.ZodType;
+  output: z.ZodType;
+  scope: Scope;
+  annotations: ToolAnnotations;
+}
+
+const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+const WRITE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+
+/** Every MCP tool of the product, by name. */
+export const TOOLS = {
+  'qsys.list_components': {
+    name: 'qsys.list_components',
+    title: 'List components',
+    description: 'List the components of the Q-SYS design, optionally filtered by name substring or type.',
+    input: ListComponentsInputSchema,
+    output: ListComponentsReplySchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.get_component': {
+    name: 'qsys.get_component',
+    title: 'Get a component',
+    description: 'Read every control of one component (or the named ones): value, string, position, type, range and direction.',
+    input: GetComponentInputSchema,
+    output: GetComponentReplySchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.get_controls': {
+    name: 'qsys.get_controls',
+    title: 'Get controls',
+    description: 'Read several controls, possibly of different components, in one call.',
+    input: GetControlsInputSchema,
+    output: ControlsReplySchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.set_control': {
+    name: 'qsys.set_control',
+    title: 'Set a control',
+    description: 'Set one control of a component to a value (number, string or boolean), optionally ramping over ramp_time seconds.',
+    input: SetControlInputSchema,
+    output: ControlsReplySchema,
+    scope: SCOPES.write,
+    annotations: WRITE,
+  },
+  'qsys.set_controls': {
+    name: 'qsys.set_controls',
+    title: 'Set controls',
+    description: 'Set several controls in one call; controls of one component are written in one Core command.',
+    input: SetControlsInputSchema,
+    output: ControlsReplySchema,
+    scope: SCOPES.write,
+    annotations: WRITE,
+  },
+  'qsys.get_named_controls': {
+    name: 'qsys.get_named_controls',
+    title: 'Get Named Controls',
+    description: 'Read Named Controls (design-level controls addressed by name alone).',
+    input: GetNamedControlsInputSchema,
+    output: ControlsReplySchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.set_named_control': {
+    name: 'qsys.set_named_control',
+    title: 'Set a Named Control',
+    description: 'Set a Named Control to a value, optionally ramping over ramp_time seconds.',
+    input: SetNamedControlInputSchema,
+    output: SetNamedControlReplySchema,
+    scope: SCOPES.write,
+    annotations: WRITE,
+  },
+  'qsys.get_core_status': {
+    name: 'qsys.get_core_status',
+    title: 'Get Core status',
+    description: 'Status of the Q-SYS Core: connection, design name and code, platform, redundancy state.',
+    input: GetCoreStatusInputSchema,
+    output: CoreStatusReplySchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'system.ping': {
+    name: 'system.ping',
+    title: 'Ping',
+    description: 'Check that the MCP server answers.',
+    input: PingInputSchema,
+    output: PingOutputSchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'system.health': {
+    name: 'system.health',
+    title: 'Health',
+    description: 'Health of the server: status (ok, degraded, error), timestamp, version and uptime.',
+    input: HealthInputSchema,
+    output: BasicHealthSchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+} as const satisfies Record<string, ToolDefinition>;
+
+export type ToolName = keyof typeof TOOLS;
+export type ToolInput<N extends ToolName> = z.infer<(typeof TOOLS)[N]['input']>;
+export type ToolOutput<N extends ToolName> = z.infer<(typeof TOOLS)[N]['output']>;
