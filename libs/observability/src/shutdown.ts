@@ -21,8 +21,8 @@ export interface ShutdownOptions {
 export interface Shutdown {
   /** Registers a step; steps run last-registered first. */
   add(step: ShutdownStep): void;
-  /** Runs the shutdown (once; later calls return the same promise). */
-  run(reason: string): Promise<void>;
+  /** Runs the shutdown (once; later calls return the same promise); exits with `exitCode` (1 if a step failed). */
+  run(reason: string, exitCode?: number): Promise<void>;
 }
 
 /**
@@ -37,7 +37,7 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
   const exit = options.exit ?? true;
   let running: Promise<void> | undefined;
 
-  const run = (reason: string): Promise<void> => {
+  const run = (reason: string, exitCode = 0): Promise<void> => {
     running ??= (async () => {
       logger.info({ reason }, 'shutting down');
       const timer = setTimeout(() => {
@@ -57,7 +57,7 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
       clearTimeout(timer);
       logger.info('shut down');
       logger.flush?.();
-      if (exit) process.exit(failed ? 1 : 0);
+      if (exit) process.exit(failed ? 1 : exitCode);
     })();
     return running;
   };

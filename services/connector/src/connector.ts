@@ -1,0 +1,131 @@
+import {
+  CORE_EVENT_KINDS,
+  CORE_OPERATIONS,
+  connectorQueueGroup,
+  connectorServiceName,
+  coreEventSubject,
+  coreSubject,
+  type CoreOperation,
+} from '@qsys-mcp/contracts';
+import type { Bus, EndpointHandler, ServiceHandle } from '@qsys-mcp/bus';
+import type { Logger } from '@qsys-mcp/observability';
+import { QrcClient, type QrcClientApi, type QrcClientOptions } from '@qsys-mcp/qrc';
+import type { ConnectorConfig } from './config.js';
+import { CoreSession } from './core-session.js';
+import type { HandlerDeps } from './handlers/context.js';
+import { createGetComponentHandler } from './handlers/component-get.js';
+import { createListComponentsHandler } from './handlers/component-list.js';
+import { createGetControlsHandler } from './handlers/control-get.js';
+import { createSetControlsHandler } from './handlers/control-set.js';
+import { createGetNamedControlsHandler } from './handlers/named-get.js';
+import { createSetNamedControlHandler } from './handlers/named-set.js';
+import { createStatusHandler } from './handlers/status.js';
+
+/** Version reported to the NATS services framework. */
+export const CONNECTOR_VERSION = '0.1.0';
+
+/** Dependencies of {@link startConnector}. */
+export interface ConnectorDeps {
+  config: Readonly<ConnectorConfig>;
+  bus: Bus;
+  logger: Logger;
+  /** Builds the QRC client (tests inject one); defaults to `new QrcClient(options)`. */
+  createClient?: (options: QrcClientOptions) => QrcClientApi;
+}
+
+/** A running connector. */
+export interface Connector {
+  readonly session: CoreSession;
+  /** Resolves once connected to the Core with the design discovered. @throws AppError CORE_UNAVAILABLE after `timeoutMs`. */
+  waitReady(timeoutMs: number): Promise<void>;
+  /** Stops serving, then closes the Core connection. Does not close the bus. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the connector of one Core: serves `qsys.<coreId>.*` on the bus at once (calls fail
+ * fast with `CORE_UNAVAILABLE` until the Core is reached), connects to the Core with
+ * reconnect, discovers the design, and publishes `qsys.<coreId>.evt.connection` and
+ * `qsys.<coreId>.evt.engine`.
+ */
+export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
+  const { config, bus, logger } = deps;
+  const { coreId, core } = config;
+  const clientOptions: QrcClientOptions = {
+    host: core.host,
+    port: core.port,
+    transport: core.transport,
+    allowSelfSigned: core.allowSelfSigned,
+    requestTimeoutMs: core.requestTimeoutMs,
+    keepaliveMs: core.keepaliveMs,
+    reconnect: { enabled: true, initialDelayMs: core.reconnectIntervalMs, maxDelayMs: core.reconnectMaxMs },
+    logger: logger.child({ component: 'qrc' }),
+  };
+  if (core.username !== undefined) clientOptions.username = core.username;
+  if (core.password !== undefined) clientOptions.password = core.password;
+  const client = (deps.createClient ?? ((o) => new QrcClient(o)))(clientOptions);
+
+  const session = new CoreSession({
+    coreId,
+    host: core.host,
+    port: core.port,
+    client,
+    logger,
+    requestTimeoutMs: core.requestTimeoutMs,
+    onConnectionEvent: (event) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.connection), event),
+    onEngineStatus: (status) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.engineStatus), { coreId, time: new Date().toISOString(), ...status }),
+  });
+
+  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs };
+  const handlers: Record<CoreOperation, EndpointHandler> = {
+    [CORE_OPERATIONS.status]: createStatusHandler({ ...handlerDeps, coreId, host: core.host, port: core.port }),
+    [CORE_OPERATIONS.listComponents]: createListComponentsHandler(handlerDeps),
+    [CORE_OPERATIONS.getComponent]: createGetComponentHandler(handlerDeps),
+    [CORE_OPERATIONS.getControls]: createGetControlsHandler(handlerDeps),
+    [CORE_OPERATIONS.setControls]: createSetControlsHandler(handlerDeps),
+    [CORE_OPERATIONS.getNamedControls]: createGetNamedControlsHandler(handlerDeps),
+    [CORE_OPERATIONS.setNamedControl]: createSetNamedControlHandler(handlerDeps),
+  };
+
+  const service: ServiceHandle = await bus.serve({
+    name: connectorServiceName(coreId),
+    version: CONNECTOR_VERSION,
+    description: `Q-SYS connector for core '${coreId}'`,
+    queue: connectorQueueGroup(coreId),
+    metadata: { core: coreId, host: core.host, instance: config.instanceId },
+    endpoints: Object.entries(handlers).map(([op, handler]) => ({
+      name: op.replace('.', '_'),
+      subject: coreSubject(coreId, op as CoreOperation),
+      handler: withErrorLog(handler, logger, op),
+    })),
+  });
+  logger.info({ core: coreId, host: core.host, port: core.port, transport: core.transport }, 'serving core subjects');
+  session.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    session,
+    waitReady: (timeoutMs) => session.waitReady(timeoutMs),
+    close: () => {
+      closing ??= (async () => {
+        await service.stop();
+        await session.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Logs handler failures that are not the caller's fault. */
+function withErrorLog(handler: EndpointHandler, logger: Logger, op: string): EndpointHandler {
+  return async (req) => {
+    try {
+      return await handler(req);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'INTERNAL' || code === undefined) logger.error({ err, op }, 'connector handler failed');
+      else logger.debug({ code, op }, 'request refused');
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,38 @@
+import { SetControlsRequestSchema, type ControlsReply } from '@qsys-mcp/contracts';
+import type { EndpointHandler } from '@qsys-mcp/bus';
+import { componentSet, type ComponentWrite } from '../core-api.js';
+import { groupBy, nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } from './context.js';
+
+/**
+ * `qsys.<core>.control.set`: one `Component.Set` (with `ResponseValues`) per component, so
+ * several controls of one component cost one Core round trip. Components are written
+ * concurrently; the reply lists the values the Core reported, in request order per component.
+ */
+export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
+  return async (req) => {
+    const { controls } = parseRequest(SetControlsRequestSchema, req);
+    const timeoutMs = timeLeftMs(req, deps.requestTimeoutMs);
+    const { session } = deps;
+    const catalog = session.catalog;
+    const byComponent = groupBy(controls, (c) => c.component);
+    const results = await Promise.all(
+      [...byComponent].map(async ([component, group]) => {
+        const writes = group.map((w) => {
+          const write: ComponentWrite = { control: w.control };
+          if (w.value !== undefined) write.value = w.value;
+          if (w.position !== undefined) write.position = w.position;
+          if (w.ramp !== undefined) write.ramp = w.ramp;
+          return write;
+        });
+        try {
+          const states = await componentSet(session.client, component, writes, timeoutMs);
+          return states.map((s) => catalog?.enrich(component, s) ?? s);
+        } catch (err) {
+          throw nameCoreError(err, component, writes.map((w) => w.control), catalog?.components.get(component)?.controls);
+        }
+      }),
+    );
+    const reply: ControlsReply = { controls: results.flat() };
+    return reply;
+  };
+}

@@ -1,0 +1,29 @@
+import { CoreStatusRequestSchema, type CoreStatusReply } from '@qsys-mcp/contracts';
+import type { EndpointHandler } from '@qsys-mcp/bus';
+import { parseRequest, type HandlerDeps } from './context.js';
+
+/** `qsys.<core>.status`: the connection and the last engine status; answers even when the Core is down. */
+export function createStatusHandler(deps: HandlerDeps & { coreId: string; host: string; port: number }): EndpointHandler {
+  return async (req) => {
+    parseRequest(CoreStatusRequestSchema, req);
+    const { session } = deps;
+    const status = session.status;
+    const reply: CoreStatusReply = {
+      coreId: deps.coreId,
+      connected: session.connected,
+      host: deps.host,
+      port: deps.port,
+      state: status?.state ?? 'Unknown',
+      designName: status?.designName ?? '',
+      designCode: status?.designCode ?? '',
+      platform: status?.platform ?? '',
+      isRedundant: status?.isRedundant ?? false,
+      isEmulator: status?.isEmulator ?? false,
+      status: status?.status ?? { code: -1, string: 'Unknown' },
+      componentCount: session.catalog?.size ?? 0,
+    };
+    const since = session.connectedSince;
+    if (since !== undefined) reply.connectedSince = since.toISOString();
+    return reply;
+  };
+}

@@ -1,0 +1,28 @@
+import { createNatsBus } from '@qsys-mcp/bus';
+import { createLogger, createShutdown } from '@qsys-mcp/observability';
+import { loadConfig } from './config.js';
+import { startConnector } from './connector.js';
+
+// Wiring only: config → logger → NATS → connector; shut down in reverse.
+const config = loadConfigOrExit();
+const logger = createLogger({ name: 'connector', level: config.logLevel, base: { core: config.coreId, instance: config.instanceId } });
+const shutdown = createShutdown({ logger });
+try {
+  const bus = await createNatsBus({ servers: config.natsUrl, name: `connector-${config.coreId}-${config.instanceId}`, logger });
+  shutdown.add({ name: 'nats', close: () => bus.close() });
+  const connector = await startConnector({ config, bus, logger });
+  shutdown.add({ name: 'connector', close: () => connector.close() });
+  logger.info({ core: config.coreId, nats: config.natsUrl }, 'ready');
+} catch (err) {
+  logger.fatal({ err }, 'connector failed to start');
+  await shutdown.run('start-up failure', 1);
+}
+
+function loadConfigOrExit(): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
