@@ -1,0 +1,426 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '@qsys-mcp/contracts';
+import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
+import { copyHeaders, decodeJson, encodeError, encodeJson, fromReply } from './codec.js';
+import { InFlight, runHandler, validTimeout, withDeadline } from './handler-run.js';
+import { assertServiceSpec } from './service-spec.js';
+import { assertPublishSubject, assertSubscribeSubject, subjectMatches, subjectsOverlap } from './subject.js';
+import type {
+  Bus,
+  BusEvent,
+  BusHeaders,
+  DurablePublishAck,
+  DurablePublishOptions,
+  RequestOptions,
+  ServiceHandle,
+  ServiceSpec,
+  Subscription,
+} from './types.js';
+
+/** Default deduplication window of a memory stream (as JetStream's), ms. */
+export const DEFAULT_MEMORY_DUPLICATE_WINDOW_MS = 120_000;
+/** Header that carries the deduplication id of a durable message (JetStream's `Nats-Msg-Id`). */
+export const MSG_ID_HEADER = 'Nats-Msg-Id';
+/** Default longest wait of `close()` for in-flight handlers, ms. */
+export const DEFAULT_MEMORY_DRAIN_TIMEOUT_MS = 10_000;
+
+/** Options of {@link createMemoryBus}. */
+export interface MemoryBusOptions {
+  /** Logger for handler failures and subscriber exceptions. @default a silent logger */
+  logger?: Logger;
+  /** Longest time `close()` waits for in-flight handlers before it returns anyway, ms. @default 10000 */
+  drainTimeoutMs?: number;
+}
+
+/** Configuration of an in-memory durable stream (the JetStream stream it stands in for). */
+export interface MemoryStreamConfig {
+  /** Stream name, for example `AUDIT`. */
+  name: string;
+  /** Subject patterns captured by the stream (wildcards allowed), for example `audit.events.>`. */
+  subjects: string[];
+  /** Window within which a repeated message id is a duplicate, ms. @default 120000 */
+  duplicateWindowMs?: number;
+}
+
+/** A message held by an in-memory stream. */
+export interface StoredStreamMessage {
+  /** Stream sequence, from 1. */
+  seq: number;
+  subject: string;
+  /** The decoded JSON payload (a copy; `undefined` for an empty body). */
+  data: unknown;
+  /** Headers as published, plus {@link MSG_ID_HEADER}. */
+  headers: BusHeaders;
+  msgId: string;
+  /** When the stream stored it, epoch ms. */
+  timestampMs: number;
+}
+
+/**
+ * The in-memory bus: the {@link Bus} for `standalone` and unit tests, plus the durable
+ * streams that stand in for JetStream.
+ */
+export interface MemoryBus extends Bus {
+  /**
+   * Creates a durable stream that `publishDurable` writes into.
+   * @throws AppError `INVALID_PARAMS` when the name exists, a subject is malformed, or a
+   *   subject overlaps another stream's.
+   */
+  addStream(config: MemoryStreamConfig): void;
+  /**
+   * The messages of a stream with `seq >= fromSeq`, oldest first (copies).
+   * @param fromSeq first sequence wanted. @default 1
+   * @throws AppError `INVALID_PARAMS` when the stream does not exist.
+   */
+  streamMessages(name: string, fromSeq?: number): StoredStreamMessage[];
+  /**
+   * Calls `onMessage` for every message stored in the stream from now on (duplicates are not
+   * stored, so not delivered). Read the backlog with {@link MemoryBus.streamMessages} first.
+   * The callback must not throw (exceptions are logged).
+   * @throws AppError `INVALID_PARAMS` when the stream does not exist, `BUS_CLOSED` after close.
+   */
+  watchStream(name: string, onMessage: (message: StoredStreamMessage) => void): Subscription;
+}
+
+/** What a subscriber sees: the raw JSON body and, for requests, a way to answer. */
+interface Delivery {
+  subject: string;
+  body: string;
+  headers: BusHeaders;
+  reply?: (outcome: WireReply) => void;
+}
+
+type WireReply = { ok: true; body: string } | { ok: false; status: string; description: string; body: string };
+
+interface MemorySub {
+  pattern: string;
+  /** Queue group; subscribers of one group on one pattern share the messages round robin. */
+  queue?: string;
+  deliver(delivery: Delivery): void;
+}
+
+interface MemoryStream {
+  config: Required<MemoryStreamConfig>;
+  messages: StoredStreamMessage[];
+  /** msgId → seq and time it was first stored. */
+  seen: Map<string, { seq: number; at: number }>;
+  watchers: Set<(message: StoredStreamMessage) => void>;
+}
+
+interface PendingRequest {
+  fail(err: AppError): void;
+}
+
+function closedError(): AppError {
+  return new AppError('BUS_CLOSED', 'The message bus is closed');
+}
+
+function unknownStream(name: string): AppError {
+  return new AppError('INVALID_PARAMS', `Unknown stream '${name}'`, { details: { stream: name } });
+}
+
+/**
+ * Creates an in-process bus with NATS semantics: subjects with `*`/`>` wildcards, queue groups
+ * (one member per group gets each message, round robin), request-reply with a deadline
+ * header, every payload copied through JSON as on the wire, and errors carried as on NATS.
+ * Handlers run concurrently, each on its own microtask.
+ */
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
+  const log = options.logger ?? createSilentLogger();
+  const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_MEMORY_DRAIN_TIMEOUT_MS;
+  const subs = new Set<MemorySub>();
+  const roundRobin = new Map<string, number>();
+  const streams = new Map<string, MemoryStream>();
+  const pending = new Set<PendingRequest>();
+  const inFlight = new InFlight();
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  /** Delivers a message to every matching subscriber; returns how many got it. */
+  const route = (delivery: Delivery): number => {
+    const groups = new Map<string, MemorySub[]>();
+    let receivers = 0;
+    for (const sub of subs) {
+      if (!subjectMatches(sub.pattern, delivery.subject)) continue;
+      if (sub.queue === undefined) {
+        receivers++;
+        sub.deliver(delivery);
+        continue;
+      }
+      const key = `${sub.pattern}\u0000${sub.queue}`;
+      const members = groups.get(key);
+      if (members === undefined) groups.set(key, [sub]);
+      else members.push(sub);
+    }
+    for (const [key, members] of groups) {
+      const next = roundRobin.get(key) ?? 0;
+      roundRobin.set(key, next + 1);
+      const chosen = members[next % members.length];
+      if (chosen === undefined) continue;
+      receivers++;
+      chosen.deliver(delivery);
+    }
+    return receivers;
+  };
+
+  const request = (subject: string, payload: unknown, opts: RequestOptions): Promise<unknown> => {
+    if (closed) return Promise.reject(closedError());
+    let body: string;
+    try {
+      assertPublishSubject(subject);
+      if (!validTimeout(opts.timeoutMs)) {
+        throw new AppError('INVALID_PARAMS', 'timeoutMs must be a positive number of milliseconds', { details: { timeoutMs: opts.timeoutMs } });
+      }
+      body = encodeJson(payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const headers = withDeadline(copyHeaders(opts.headers), opts.timeoutMs, Date.now());
+    return new Promise<unknown>((resolve, reject) => {
+      let done = false;
+      const entry: PendingRequest = { fail: (err) => finish(() => reject(err)) };
+      const timer = setTimeout(() => {
+        finish(() => reject(new AppError('BUS_TIMEOUT', `No reply on '${subject}' within ${opts.timeoutMs} ms`, { details: { subject, timeoutMs: opts.timeoutMs } })));
+      }, opts.timeoutMs);
+      function finish(settle: () => void): void {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        pending.delete(entry);
+        settle();
+      }
+      pending.add(entry);
+      const receivers = route({
+        subject,
+        body,
+        headers,
+        reply: (outcome) => {
+          finish(() => {
+            if (outcome.ok) {
+              try {
+                resolve(decodeJson(outcome.body));
+              } catch (err) {
+                reject(err instanceof AppError ? err : new AppError('INTERNAL', 'Malformed reply'));
+              }
+            } else {
+              reject(fromReply(outcome.status, outcome.description, outcome.body));
+            }
+          });
+        },
+      });
+      if (receivers === 0) {
+        finish(() => reject(new AppError('BUS_NO_RESPONDERS', `Nothing serves '${subject}'`, { details: { subject } })));
+      }
+    });
+  };
+
+  const serve = async (spec: ServiceSpec): Promise<ServiceHandle> => {
+    if (closed) throw closedError();
+    assertServiceSpec(spec);
+    const id = randomUUID();
+    const serviceInFlight = new InFlight();
+    const own: MemorySub[] = [];
+    let stopped = false;
+    for (const endpoint of spec.endpoints) {
+      const context = { service: spec.name, endpoint: endpoint.name };
+      const sub: MemorySub = {
+        pattern: endpoint.subject,
+        queue: spec.queue,
+        deliver: (delivery) => {
+          const task = (async () => {
+            // A fresh microtask per message, as messages arrive from a socket on NATS.
+            await Promise.resolve();
+            let data: unknown;
+            try {
+              data = decodeJson(delivery.body);
+            } catch (err) {
+              const error = err instanceof AppError ? err : new AppError('PARSE_ERROR', 'Message body is not valid JSON');
+              delivery.reply?.({ ok: false, status: String(error.status), description: error.message, body: encodeError(error) });
+              return;
+            }
+            const outcome = await runHandler(endpoint.handler, { subject: delivery.subject, data, headers: copyHeaders(delivery.headers) }, log, context);
+            if (delivery.reply === undefined) return;
+            if (outcome.ok) {
+              let replyBody: string;
+              try {
+                replyBody = encodeJson(outcome.reply);
+              } catch (err) {
+                log.error({ err, subject: delivery.subject, ...context }, 'endpoint reply is not JSON-serialisable');
+                const error = new AppError('INTERNAL', 'Internal error');
+                delivery.reply({ ok: false, status: String(error.status), description: error.message, body: encodeError(error) });
+                return;
+              }
+              delivery.reply({ ok: true, body: replyBody });
+            } else {
+              const error = outcome.error;
+              delivery.reply({ ok: false, status: String(error.status), description: error.message, body: encodeError(error) });
+            }
+          })();
+          serviceInFlight.track(task);
+          inFlight.track(task);
+        },
+      };
+      own.push(sub);
+      subs.add(sub);
+    }
+    return {
+      name: spec.name,
+      id,
+      stop: async () => {
+        if (!stopped) {
+          stopped = true;
+          for (const sub of own) subs.delete(sub);
+        }
+        await serviceInFlight.settle(drainTimeoutMs);
+      },
+    };
+  };
+
+  const publish = (subject: string, payload: unknown, headers?: BusHeaders): void => {
+    if (closed) throw closedError();
+    assertPublishSubject(subject);
+    route({ subject, body: encodeJson(payload), headers: copyHeaders(headers) });
+  };
+
+  const subscribe = (subject: string, onEvent: (event: BusEvent) => void): Subscription => {
+    if (closed) throw closedError();
+    assertSubscribeSubject(subject);
+    let active = true;
+    const sub: MemorySub = {
+      pattern: subject,
+      deliver: (delivery) => {
+        queueMicrotask(() => {
+          if (!active) return;
+          let data: unknown;
+          try {
+            data = decodeJson(delivery.body);
+          } catch (err) {
+            log.warn({ err, subject: delivery.subject }, 'dropped a message whose body is not JSON');
+            return;
+          }
+          try {
+            onEvent({ subject: delivery.subject, data, headers: copyHeaders(delivery.headers) });
+          } catch (err) {
+            log.error({ err, subject: delivery.subject }, 'subscriber callback threw');
+          }
+        });
+      },
+    };
+    subs.add(sub);
+    return {
+      unsubscribe: () => {
+        active = false;
+        subs.delete(sub);
+      },
+    };
+  };
+
+  const addStream = (config: MemoryStreamConfig): void => {
+    if (closed) throw closedError();
+    if (streams.has(config.name)) {
+      throw new AppError('INVALID_PARAMS', `Stream '${config.name}' already exists`, { details: { stream: config.name } });
+    }
+    if (config.subjects.length === 0) {
+      throw new AppError('INVALID_PARAMS', 'A stream needs at least one subject', { details: { stream: config.name } });
+    }
+    for (const subject of config.subjects) {
+      assertSubscribeSubject(subject);
+      for (const other of streams.values()) {
+        if (other.config.subjects.some((s) => subjectsOverlap(s, subject))) {
+          throw new AppError('INVALID_PARAMS', `Subject '${subject}' overlaps stream '${other.config.name}'`, {
+            details: { stream: config.name, subject, overlaps: other.config.name },
+          });
+        }
+      }
+    }
+    streams.set(config.name, {
+      config: {
+        name: config.name,
+        subjects: [...config.subjects],
+        duplicateWindowMs: config.duplicateWindowMs ?? DEFAULT_MEMORY_DUPLICATE_WINDOW_MS,
+      },
+      messages: [],
+      seen: new Map(),
+      watchers: new Set(),
+    });
+  };
+
+  const copyStored = (m: StoredStreamMessage): StoredStreamMessage => ({
+    ...m,
+    data: m.data === undefined ? undefined : structuredClone(m.data),
+    headers: { ...m.headers },
+  });
+
+  const publishDurable = async (subject: string, payload: unknown, opts: DurablePublishOptions): Promise<DurablePublishAck> => {
+    if (closed) throw closedError();
+    assertPublishSubject(subject);
+    const body = encodeJson(payload);
+    const stream = [...streams.values()].find((s) => s.config.subjects.some((p) => subjectMatches(p, subject)));
+    if (stream === undefined) {
+      throw new AppError('BUS_NO_RESPONDERS', `No stream takes '${subject}'`, { details: { subject } });
+    }
+    // The round trip to the server, as on NATS: the ack is never synchronous.
+    await Promise.resolve();
+    if (closed) throw closedError();
+    const now = Date.now();
+    const previous = stream.seen.get(opts.msgId);
+    if (previous !== undefined && now - previous.at < stream.config.duplicateWindowMs) {
+      return { stream: stream.config.name, seq: previous.seq, duplicate: true };
+    }
+    const headers = { ...copyHeaders(opts.headers), [MSG_ID_HEADER]: opts.msgId };
+    const message: StoredStreamMessage = {
+      seq: stream.messages.length + 1,
+      subject,
+      data: decodeJson(body),
+      headers,
+      msgId: opts.msgId,
+      timestampMs: now,
+    };
+    stream.messages.push(message);
+    stream.seen.set(opts.msgId, { seq: message.seq, at: now });
+    // Core subscribers on the subject see the message too, as they do on NATS.
+    route({ subject, body, headers: { ...headers } });
+    for (const watcher of stream.watchers) {
+      const copy = copyStored(message);
+      queueMicrotask(() => {
+        if (!stream.watchers.has(watcher)) return;
+        try {
+          watcher(copy);
+        } catch (err) {
+          log.error({ err, stream: stream.config.name, seq: copy.seq }, 'stream watcher threw');
+        }
+      });
+    }
+    return { stream: stream.config.name, seq: message.seq, duplicate: false };
+  };
+
+  const streamMessages = (name: string, fromSeq = 1): StoredStreamMessage[] => {
+    const stream = streams.get(name);
+    if (stream === undefined) throw unknownStream(name);
+    return stream.messages.filter((m) => m.seq >= fromSeq).map(copyStored);
+  };
+
+  const watchStream = (name: string, onMessage: (message: StoredStreamMessage) => void): Subscription => {
+    if (closed) throw closedError();
+    const stream = streams.get(name);
+    if (stream === undefined) throw unknownStream(name);
+    // Wrap so that watching twice with the same callback gives two independent watches.
+    const watcher = (message: StoredStreamMessage): void => onMessage(message);
+    stream.watchers.add(watcher);
+    return { unsubscribe: () => void stream.watchers.delete(watcher) };
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      closed = true;
+      for (const entry of [...pending]) entry.fail(closedError());
+      subs.clear();
+      for (const stream of streams.values()) stream.watchers.clear();
+      const settled = await inFlight.settle(drainTimeoutMs);
+      if (!settled) log.warn({ inFlight: inFlight.size, drainTimeoutMs }, 'closed the memory bus with handlers still running');
+    })();
+    return closing;
+  };
+
+  return { request, serve, publish, subscribe, publishDurable, addStream, streamMessages, watchStream, close };
+}
