@@ -1,0 +1,160 @@
+import type { AddressInfo } from 'node:net';
+import type { Transport } from '@modelcontextprotocol/server';
+import { serveStdio as sdkServeStdio } from '@modelcontextprotocol/server/stdio';
+import type { StdioServerHandle } from '@modelcontextprotocol/server/stdio';
+import type { Bus } from '@qsys-mcp/bus';
+import type { Logger } from '@qsys-mcp/observability';
+import type { GatewayConfig } from './config.js';
+import { createCoreClient } from './core-client.js';
+import { createHealth } from './health.js';
+import type { Health } from './health.js';
+import { createHttpServer, MCP_PATH } from './http.js';
+import type { GatewayHttpServer } from './http.js';
+import { createMcpServerFactory } from './mcp-server.js';
+import { createQsysToolHandlers } from './tools/qsys.js';
+import { createToolRegistry } from './tools/registry.js';
+import { createSystemToolHandlers } from './tools/system.js';
+
+/** Version of the gateway, reported in `serverInfo` and health. */
+export const GATEWAY_VERSION = '0.1.0';
+
+/** Name announced to MCP clients. */
+export const GATEWAY_NAME = 'qsys-mcp';
+
+const INSTRUCTIONS =
+  'Controls QSC Q-SYS audio systems. Discover with qsys.list_components and qsys.get_component, ' +
+  'read with qsys.get_controls, change with qsys.set_control / qsys.set_controls. Names are exact. ' +
+  'A failed call returns isError with structuredContent.error { code, message, hint, retryable }.';
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** The bus to the connectors; the gateway never closes it. */
+  bus: Bus;
+  logger: Logger;
+  /**
+   * Whether the bus is usable (connected); drives `/readyz`, `/health` and `system.health`.
+   * @default the bus's own `isConnected()` when it has one (the NATS bus), else always true
+   *   (the in-memory bus)
+   */
+  busReady?: () => boolean;
+  /** Version reported to clients and in health. @default GATEWAY_VERSION */
+  version?: string;
+  /** How long `close()` waits for in-flight HTTP requests, ms. @default 5000 */
+  closeGraceMs?: number;
+}
+
+/** Where the HTTP server listens. */
+export interface ListenInfo {
+  port: number;
+  /** URL of the MCP endpoint, e.g. `http://127.0.0.1:8080/mcp`. */
+  url: string;
+}
+
+/** Options of {@link Gateway.serveStdio}. */
+export interface ServeStdioOptions {
+  /** Serve over this transport instead of the process's stdin/stdout (tests, sockets). */
+  transport?: Transport;
+}
+
+/** A running (or ready to run) gateway. */
+export interface Gateway {
+  /** Starts the HTTP server on `config.httpHost:config.httpPort` (0 = OS-chosen). @throws when the port is taken. */
+  listen(): Promise<ListenInfo>;
+  /** Serves MCP over stdio (logs must then go to stderr). Several calls serve several transports. */
+  serveStdio(options?: ServeStdioOptions): StdioServerHandle;
+  /** The basic health of this gateway. */
+  readonly health: Health;
+  /** Closes the HTTP server and every stdio connection; does NOT close the bus. Idempotent. */
+  close(): Promise<void>;
+}
+
+function defaultBusReady(bus: Bus): () => boolean {
+  const probe = (bus as Bus & { isConnected?: unknown }).isConnected;
+  return typeof probe === 'function' ? () => (probe as () => boolean).call(bus) : () => true;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Composes the MCP gateway over any {@link Bus} (NATS in production, in-memory in the standalone
+ * process and tests): tool registry and JSON Schemas built once, the MCP server factory, the
+ * HTTP server and stdio serving.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, bus, logger } = options;
+  const version = options.version ?? GATEWAY_VERSION;
+  const health = createHealth({ version, busReady: options.busReady ?? defaultBusReady(bus) });
+  const callCore = createCoreClient({ bus });
+  const registry = createToolRegistry({
+    ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
+    ...createSystemToolHandlers({ instanceId: config.instanceId, health }),
+  });
+  const factory = createMcpServerFactory({
+    registry,
+    logger,
+    requestTimeoutMs: config.requestTimeoutMs,
+    serverInfo: { name: GATEWAY_NAME, version },
+    instructions: INSTRUCTIONS,
+  });
+
+  let http: GatewayHttpServer | undefined;
+  const stdioHandles = new Set<StdioServerHandle>();
+  let closing: Promise<void> | undefined;
+
+  return {
+    health,
+
+    async listen() {
+      if (closing !== undefined) throw new Error('gateway is closed');
+      if (http !== undefined) throw new Error('gateway is already listening');
+      const created = createHttpServer({
+        factory,
+        health,
+        logger,
+        allowedHosts: config.allowedHosts,
+        allowedOrigins: config.allowedOrigins,
+        ...(options.closeGraceMs === undefined ? {} : { closeGraceMs: options.closeGraceMs }),
+      });
+      http = created;
+      if (config.allowedHosts.includes('*')) logger.warn('MCP_ALLOWED_HOSTS is *: Host validation is off; put a proxy that checks Host in front');
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        created.server.once('error', onError);
+        created.server.listen(config.httpPort, config.httpHost, () => {
+          created.server.off('error', onError);
+          resolve();
+        });
+      });
+      const { port } = created.server.address() as AddressInfo;
+      return { port, url: `http://${urlHost(config.httpHost)}:${port}${MCP_PATH}` };
+    },
+
+    serveStdio(stdioOptions = {}) {
+      const handle = sdkServeStdio(factory, {
+        onerror: (error) => logger.warn({ err: error }, 'MCP stdio error'),
+        ...(stdioOptions.transport === undefined ? {} : { transport: stdioOptions.transport }),
+      });
+      stdioHandles.add(handle);
+      return {
+        close: async () => {
+          stdioHandles.delete(handle);
+          await handle.close();
+        },
+      };
+    },
+
+    close() {
+      closing ??= (async () => {
+        const handles = [...stdioHandles];
+        stdioHandles.clear();
+        await Promise.allSettled([http?.close(), ...handles.map((h) => h.close())]);
+      })();
+      return closing;
+    },
+  };
+}

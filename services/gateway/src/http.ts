@@ -1,0 +1,144 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import type { McpServerFactory } from '@modelcontextprotocol/server';
+import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
+import type { Logger } from '@qsys-mcp/observability';
+import type { Health } from './health.js';
+import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
+
+/** Path of the MCP endpoint (Streamable HTTP, stateless). */
+export const MCP_PATH = '/mcp';
+
+/** Longest time `close()` waits for in-flight requests before cutting connections, ms. */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+/** Options of {@link createHttpServer}. */
+export interface HttpServerOptions {
+  factory: McpServerFactory;
+  health: Health;
+  logger: Logger;
+  /** Hostnames accepted in `Host` on `/mcp`; `*` accepts any. */
+  allowedHosts: readonly string[];
+  /** Hostnames accepted in `Origin` on `/mcp` (absent `Origin` passes); `*` accepts any. */
+  allowedOrigins: readonly string[];
+  /** See {@link DEFAULT_CLOSE_GRACE_MS}. @default 5000 */
+  closeGraceMs?: number;
+}
+
+/** The gateway's HTTP server, not yet listening. */
+export interface GatewayHttpServer {
+  readonly server: HttpServer;
+  /** Stops accepting, lets in-flight requests finish (up to the grace), then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+type Guard = (req: IncomingMessage, res: ServerResponse) => boolean;
+const PASS: Guard = () => true;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+/**
+ * Creates the HTTP server of the gateway:
+ * - `POST /mcp`: MCP over Streamable HTTP (both protocol eras, stateless) through
+ *   `createMcpHandler` + `toNodeHandler`, behind `Host` and `Origin` validation (403);
+ * - any other method on `/mcp`: 405 (never 404, which makes clients such as the Inspector
+ *   show no tools);
+ * - `GET /health`: the basic report, 200 unless its status is `error` (503);
+ * - `GET /livez`: 200 while the process serves; `GET /readyz`: 200 when the bus is usable, else 503;
+ * - anything else: 404 JSON.
+ *
+ * Host validation applies to `/mcp` only: probes of an orchestrator address the pod by IP.
+ * Every response carries `X-Request-Id` (the caller's, when acceptable, else generated); the
+ * same id reaches the tool handlers and the connector headers.
+ */
+export function createHttpServer(options: HttpServerOptions): GatewayHttpServer {
+  const { health, logger } = options;
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+  const validateHost = options.allowedHosts.includes('*') ? PASS : hostHeaderValidation([...options.allowedHosts]);
+  const validateOrigin = options.allowedOrigins.includes('*') ? PASS : originValidation([...options.allowedOrigins]);
+  const mcpHandler = createMcpHandler(options.factory, {
+    onerror: (error) => logger.warn({ err: error }, 'MCP request failed'),
+  });
+  const serveMcp = toNodeHandler(mcpHandler, { onerror: (error) => logger.error({ err: error }, 'MCP handler failed') });
+
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+
+    if (path === MCP_PATH) {
+      if (!validateHost(req, res) || !validateOrigin(req, res)) return;
+      if (method === 'POST') return serveMcp(req, res);
+      sendJson(
+        res,
+        405,
+        { jsonrpc: '2.0', error: { code: JSON_RPC_CODES.INVALID_REQUEST, message: 'Method not allowed: this MCP endpoint is stateless; send POST.' }, id: null },
+        { allow: 'POST' },
+      );
+      return;
+    }
+
+    if (path === '/health' || path === '/livez' || path === '/readyz') {
+      if (method !== 'GET' && method !== 'HEAD') {
+        sendJson(res, 405, { error: 'method_not_allowed', message: `${method} is not allowed on ${path}` }, { allow: 'GET, HEAD' });
+        return;
+      }
+      if (path === '/livez') {
+        sendJson(res, 200, { status: 'ok' });
+      } else if (path === '/readyz') {
+        const ready = health.ready();
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'error', checks: { bus: ready ? 'ok' : 'error' } });
+      } else {
+        const report = health.report();
+        sendJson(res, report.status === 'error' ? 503 : 200, report);
+      }
+      return;
+    }
+
+    sendJson(res, 404, { error: 'not_found', message: `No route for ${method} ${path}`, requestId });
+  }
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    const requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
+    // The MCP handler sees the Node request's headers; this is how the id reaches tool handlers.
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    res.setHeader('x-request-id', requestId);
+    if (logger.isLevelEnabled('debug')) {
+      res.once('finish', () =>
+        logger.debug({ requestId, method: req.method, url: req.url, status: res.statusCode, durationMs: Date.now() - started }, 'http request'),
+      );
+    }
+    route(req, res, requestId).catch((err: unknown) => {
+      logger.error({ err, requestId }, 'http request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'Internal error', requestId });
+      else res.destroy();
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      });
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), closeGraceMs);
+      cut.unref();
+      await stopped;
+      clearTimeout(cut);
+      await mcpHandler.close();
+    })();
+    return closing;
+  };
+
+  return { server, close };
+}

@@ -1,0 +1,55 @@
+import { createNatsBus } from '@qsys-mcp/bus';
+import type { NatsBus } from '@qsys-mcp/bus';
+import { createLogger, createShutdown } from '@qsys-mcp/observability';
+import { ConfigError, loadConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
+import { createGateway } from './gateway.js';
+import type { Gateway } from './gateway.js';
+
+// Wiring only: config -> logger -> NATS -> gateway -> listen (or stdio). On SIGTERM/SIGINT the
+// shutdown runs in reverse: stop HTTP/stdio, then drain and close NATS.
+
+function configOrExit(): GatewayConfig {
+  try {
+    return loadConfig(process.env, process.argv.slice(2).includes('--stdio') ? { transport: 'stdio' } : {});
+  } catch (err) {
+    // No logger exists yet: one JSON line on stderr, then stop.
+    const problems = err instanceof ConfigError ? err.problems : [String(err)];
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'gateway', msg: 'invalid configuration', problems })}\n`);
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
+const stdio = config.transport === 'stdio';
+// On stdio, stdout carries the protocol: logs go to stderr.
+const logger = createLogger({ name: 'gateway', level: config.logLevel, stream: stdio ? 'stderr' : 'stdout', base: { instance: config.instanceId } });
+const shutdown = createShutdown({ logger });
+
+let bus: NatsBus | undefined;
+let gateway: Gateway | undefined;
+try {
+  const natsBus = await createNatsBus({ servers: [...config.natsServers], name: `gateway-${config.instanceId}`, logger });
+  bus = natsBus;
+  shutdown.add({ name: 'nats', close: () => natsBus.close() });
+
+  const gw = createGateway({ config, bus: natsBus, logger, busReady: () => natsBus.isConnected() });
+  gateway = gw;
+  shutdown.add({ name: 'gateway', close: () => gw.close() });
+
+  if (stdio) {
+    gw.serveStdio();
+    // The client closing stdin ends the session, and the process with it.
+    process.stdin.once('end', () => void shutdown.run('stdin closed'));
+    logger.info({ transport: 'stdio', natsServers: config.natsServers }, 'ready');
+  } else {
+    const { port, url } = await gw.listen();
+    logger.info({ transport: 'http', httpPort: port, url, natsServers: config.natsServers }, 'ready');
+  }
+} catch (err) {
+  logger.fatal({ err }, 'gateway failed to start');
+  await Promise.allSettled([gateway?.close()]);
+  await Promise.allSettled([bus?.close()]);
+  logger.flush();
+  process.exit(1);
+}

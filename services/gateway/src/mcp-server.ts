@@ -1,0 +1,142 @@
+import { ProtocolError, Server } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServerFactory, ServerContext } from '@modelcontextprotocol/server';
+import { AppError, JSON_RPC_CODES, toAppError } from '@qsys-mcp/contracts';
+import type { Logger } from '@qsys-mcp/observability';
+import type { z } from 'zod';
+import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
+import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
+
+/** Dependencies of {@link createMcpServerFactory}; built once at start-up. */
+export interface McpServerFactoryDeps {
+  registry: ToolRegistry;
+  logger: Logger;
+  /** Deadline of one tool call, ms from its arrival. */
+  requestTimeoutMs: number;
+  /** Name and version announced to clients. */
+  serverInfo: { name: string; version: string };
+  /** Instructions announced to clients. */
+  instructions?: string;
+}
+
+/** One validation problem of a tool call's arguments, as sent in `error.data.issues`. */
+export interface ArgumentIssue {
+  /** Where, e.g. `controls[0].component_name`; `(root)` for the arguments object itself. */
+  path: string;
+  message: string;
+  /** zod issue code, e.g. `invalid_type`, `too_small`, `unrecognized_keys`. */
+  code: string;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out === '' ? '(root)' : out;
+}
+
+// zod says only "Invalid input" for a union (a control value); name what each branch wanted.
+function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  const expected: string[] = [];
+  const other: string[] = [];
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first?.code === 'invalid_type') expected.push(first.expected);
+    else if (first !== undefined) other.push(first.message);
+  }
+  const parts = [expected.length > 0 ? `expected ${expected.join(' or ')}` : undefined, ...other].filter((p) => p !== undefined);
+  return parts.length > 0 ? `Invalid input: ${parts.join('; ')}` : issue.message;
+}
+
+function toIssues(error: z.ZodError): ArgumentIssue[] {
+  return error.issues.map((i) => ({
+    path: formatPath(i.path),
+    message: i.code === 'invalid_union' ? unionMessage(i) : i.message,
+    code: i.code,
+  }));
+}
+
+/** Tool failure for the model: `isError` with the `AppError` in `structuredContent.error`. */
+function toolErrorResult(err: AppError): CallToolResult {
+  const error = { code: err.code, message: err.message, details: err.details ?? {}, hint: err.hint, retryable: err.retryable };
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${err.code}: ${err.message}\nHint: ${err.hint}` }],
+    structuredContent: { error },
+  };
+}
+
+function clientIdOf(ctx: ServerContext): string {
+  if (ctx.http === undefined) return 'stdio';
+  return ctx.http.authInfo?.clientId ?? 'anonymous';
+}
+
+/**
+ * Builds the per-request factory that `createMcpHandler` and `serveStdio` call: a low-level
+ * `Server` with `tools/list` and `tools/call` handlers over the prebuilt registry (the factory
+ * itself only allocates; schemas and the tool list are computed once, before).
+ *
+ * Error channels of `tools/call`:
+ * - unknown tool → JSON-RPC `-32602` with `data: { code: 'INVALID_PARAMS', tool, suggestion }`;
+ * - arguments failing the tool's input schema → JSON-RPC `-32602` with
+ *   `data: { code: 'INVALID_PARAMS', tool, issues: [{ path, message, code }], suggestion }`;
+ * - any failure of the Core or the domain (every `AppError` from the connector path, and
+ *   unexpected errors as `INTERNAL`) → a result with `isError: true`, a text content
+ *   `CODE: message\nHint: …` and `structuredContent: { error: { code, message, details, hint, retryable } }`;
+ * - success → `structuredContent` = the validated reply, plus a text content with its JSON.
+ */
+export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFactory {
+  const { registry, logger, requestTimeoutMs, serverInfo } = deps;
+  const listResult = { tools: [...registry.listing] };
+  const serverOptions = {
+    capabilities: { tools: { listChanged: false } },
+    ...(deps.instructions === undefined ? {} : { instructions: deps.instructions }),
+  };
+
+  async function callTool(server: Server, name: string, args: unknown, ctx: ServerContext): Promise<CallToolResult> {
+    const started = Date.now();
+    const tool: RegisteredTool | undefined = registry.get(name);
+    if (tool === undefined) {
+      throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, `Unknown tool '${name}'`, {
+        code: 'INVALID_PARAMS',
+        tool: name,
+        suggestion: 'Call tools/list for the names of the available tools.',
+      });
+    }
+    const parsed = tool.definition.input.safeParse(args ?? {});
+    if (!parsed.success) {
+      const issues = toIssues(parsed.error);
+      const first = issues[0];
+      const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+      throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, `Invalid arguments for ${name}: ${first?.path}: ${first?.message}${more}`, {
+        code: 'INVALID_PARAMS',
+        tool: name,
+        issues,
+        suggestion: tool.suggestion,
+      });
+    }
+
+    const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
+    const log = logger.child({ requestId, tool: name });
+    try {
+      const output = await tool.run(parsed.data, { requestId, clientId: clientIdOf(ctx), deadline: started + requestTimeoutMs, logger: log });
+      log.info({ durationMs: Date.now() - started, outcome: 'ok' }, 'tool call');
+      const result: CallToolResult = { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> };
+      return server.projectCallToolResult(result, tool.outputSchemaJson);
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.code === 'INTERNAL' && !(err instanceof AppError)) log.error({ err }, 'tool handler failed unexpectedly');
+      log.info({ durationMs: Date.now() - started, outcome: 'error', code: appError.code }, 'tool call');
+      return server.projectCallToolResult(toolErrorResult(appError), tool.outputSchemaJson);
+    }
+  }
+
+  return function createServer(): Server {
+    // The low-level Server (not McpServer) so argument errors reach the client as JSON-RPC
+    // -32602 with data; McpServer turns every thrown error into an isError result.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    const server = new Server(serverInfo, serverOptions);
+    server.setRequestHandler('tools/list', () => listResult);
+    server.setRequestHandler('tools/call', (request, ctx) => callTool(server, request.params.name, request.params.arguments, ctx));
+    return server;
+  };
+}
+

@@ -1,0 +1,81 @@
+import type { ControlValue, ControlWrite, ToolName } from '@qsys-mcp/contracts';
+import type { CallContext, CallCore } from '../core-client.js';
+import type { ToolContext, ToolHandler, ToolHandlers } from './types.js';
+
+/** Dependencies of the `qsys.*` tools. */
+export interface QsysToolDeps {
+  callCore: CallCore;
+  /** Core used when the arguments name none. */
+  defaultCore: string;
+}
+
+type QsysToolName = Extract<ToolName, `qsys.${string}`>;
+
+/** A write as the tools take it (snake_case). */
+interface ToolWrite {
+  component_name: string;
+  control_name: string;
+  value: ControlValue;
+  ramp_time?: number | undefined;
+}
+
+// Tool arguments are snake_case (what agents read); connector requests are camelCase. Optional
+// fields are left out rather than sent as undefined.
+function toControlWrite(w: ToolWrite): ControlWrite {
+  const write: ControlWrite = { component: w.component_name, control: w.control_name, value: w.value };
+  if (w.ramp_time !== undefined) write.ramp = w.ramp_time;
+  return write;
+}
+
+/**
+ * The Core tools: each translates its arguments to one connector request on
+ * `qsys.<core>.<op>` (`core` defaults to the configured core) and returns the validated reply.
+ * `qsys.set_controls` sends all writes in ONE `control.set`; the connector groups them per
+ * component.
+ */
+export function createQsysToolHandlers(deps: QsysToolDeps): Pick<ToolHandlers, QsysToolName> {
+  const { callCore, defaultCore } = deps;
+  const on = (core: string | undefined, ctx: ToolContext): CallContext => ({ ...ctx, core: core ?? defaultCore });
+
+  const listComponents: ToolHandler<'qsys.list_components'> = (a, ctx) => {
+    const req: { filter?: string; type?: string } = {};
+    if (a.filter !== undefined) req.filter = a.filter;
+    if (a.type !== undefined) req.type = a.type;
+    return callCore('component.list', req, on(a.core, ctx));
+  };
+
+  const getComponent: ToolHandler<'qsys.get_component'> = (a, ctx) => {
+    const req: { component: string; controls?: string[] } = { component: a.component_name };
+    if (a.controls !== undefined) req.controls = a.controls;
+    return callCore('component.get', req, on(a.core, ctx));
+  };
+
+  const getControls: ToolHandler<'qsys.get_controls'> = (a, ctx) =>
+    callCore('control.get', { controls: a.controls.map((c) => ({ component: c.component_name, control: c.control_name })) }, on(a.core, ctx));
+
+  const setControl: ToolHandler<'qsys.set_control'> = (a, ctx) => callCore('control.set', { controls: [toControlWrite(a)] }, on(a.core, ctx));
+
+  const setControls: ToolHandler<'qsys.set_controls'> = (a, ctx) =>
+    callCore('control.set', { controls: a.controls.map(toControlWrite) }, on(a.core, ctx));
+
+  const getNamedControls: ToolHandler<'qsys.get_named_controls'> = (a, ctx) => callCore('named.get', { names: a.names }, on(a.core, ctx));
+
+  const setNamedControl: ToolHandler<'qsys.set_named_control'> = (a, ctx) => {
+    const req: { name: string; value: ControlValue; ramp?: number } = { name: a.name, value: a.value };
+    if (a.ramp_time !== undefined) req.ramp = a.ramp_time;
+    return callCore('named.set', req, on(a.core, ctx));
+  };
+
+  const getCoreStatus: ToolHandler<'qsys.get_core_status'> = (a, ctx) => callCore('status', {}, on(a.core, ctx));
+
+  return {
+    'qsys.list_components': listComponents,
+    'qsys.get_component': getComponent,
+    'qsys.get_controls': getControls,
+    'qsys.set_control': setControl,
+    'qsys.set_controls': setControls,
+    'qsys.get_named_controls': getNamedControls,
+    'qsys.set_named_control': setNamedControl,
+    'qsys.get_core_status': getCoreStatus,
+  };
+}

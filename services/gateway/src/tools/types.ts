@@ -1,0 +1,20 @@
+import type { ToolInput, ToolName, ToolOutput } from '@qsys-mcp/contracts';
+import type { Logger } from '@qsys-mcp/observability';
+
+/** What a tool handler knows about the call it serves. */
+export interface ToolContext {
+  /** Request id (from `X-Request-Id` or generated), carried to the connector. */
+  requestId: string;
+  /** Acting client id, carried to the connector. */
+  clientId: string;
+  /** Absolute deadline of the call, epoch milliseconds. */
+  deadline: number;
+  /** Child logger bound to the request. */
+  logger: Logger;
+}
+
+/** Runs one tool on validated arguments; throws `AppError` for failures the model should see. */
+export type ToolHandler<N extends ToolName> = (args: ToolInput<N>, ctx: ToolContext) => Promise<ToolOutput<N>>;
+
+/** One handler per tool of `TOOLS`. */
+export type ToolHandlers = { [N in ToolName]: ToolHandler<N> };

@@ -1,0 +1,183 @@
+// Must stay the first import: it fixes module resolution before the MCP client loads.
+import './node-conditions.js';
+import { request as httpRequest } from 'node:http';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+
+export { Client, ProtocolError } from '@modelcontextprotocol/client';
+import { createMemoryBus } from '@qsys-mcp/bus';
+import type { BusHeaders, MemoryBus, ServiceHandle } from '@qsys-mcp/bus';
+import { AppError, CORE_OPERATIONS, connectorQueueGroup, connectorServiceName, coreSubject } from '@qsys-mcp/contracts';
+import type { ControlState, CoreOperation, CoreStatusReply } from '@qsys-mcp/contracts';
+import { createSilentLogger } from '@qsys-mcp/observability';
+import { createGateway, loadConfig } from '../src/index.js';
+import type { Gateway, GatewayConfig, GatewayOptions, ListenInfo } from '../src/index.js';
+
+/** One request the fake connector received. */
+export interface ReceivedRequest {
+  subject: string;
+  data: unknown;
+  headers: BusHeaders;
+}
+
+const CONTROLS: Record<string, ControlState[]> = {
+  'Main Gain': [
+    { name: 'gain', type: 'Float', value: -10, string: '-10.0dB', position: 0.5, valueMin: -100, valueMax: 20, direction: 'Read/Write' },
+    { name: 'mute', type: 'Boolean', value: false, string: 'unmuted', position: 0, direction: 'Read/Write' },
+  ],
+  Mixer: [{ name: 'input.1.gain', type: 'Float', value: 0, string: '0dB', position: 0.8 }],
+};
+const NAMED: Record<string, ControlState> = { MasterVolume: { name: 'MasterVolume', type: 'Float', value: 0.5, string: '50%', position: 0.5 } };
+
+/** The canned status of the fake Core. */
+export const FAKE_STATUS: CoreStatusReply = {
+  coreId: 'main',
+  connected: true,
+  host: '127.0.0.1',
+  port: 1710,
+  state: 'Active',
+  designName: 'Test Design',
+  designCode: 'abc123',
+  platform: 'Core 110f',
+  isRedundant: false,
+  isEmulator: true,
+  status: { code: 0, string: 'OK' },
+  componentCount: 2,
+};
+
+function unknownComponent(name: string): AppError {
+  return new AppError('QSYS_UNKNOWN_COMPONENT', `Unknown component '${name}'`, { details: { component: name } });
+}
+
+function controlOf(component: string, control: string): ControlState {
+  const controls = CONTROLS[component];
+  if (controls === undefined) throw unknownComponent(component);
+  const found = controls.find((c) => c.name === control);
+  if (found === undefined) throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown control '${control}' of '${component}'`, { details: { component, control } });
+  return { ...found, component };
+}
+
+type Handler = (data: Record<string, unknown>) => unknown;
+
+const HANDLERS: Record<CoreOperation, Handler> = {
+  status: () => FAKE_STATUS,
+  'component.list': (d) => ({
+    components: Object.entries(CONTROLS)
+      .filter(([name]) => typeof d.filter !== 'string' || name.toLowerCase().includes(d.filter.toLowerCase()))
+      .map(([name, controls]) => ({ name, type: name === 'Mixer' ? 'mixer' : 'gain', properties: [], controlCount: controls.length })),
+  }),
+  'component.get': (d) => {
+    const name = d.component as string;
+    const controls = CONTROLS[name];
+    if (controls === undefined) throw unknownComponent(name);
+    return { name, type: 'gain', controls: controls.map((c) => ({ ...c, component: name })) };
+  },
+  'control.get': (d) => ({
+    controls: (d.controls as { component: string; control: string }[]).map((r) => controlOf(r.component, r.control)),
+  }),
+  'control.set': (d) => ({
+    controls: (d.controls as { component: string; control: string; value: number | string | boolean }[]).map((w) => {
+      const c = controlOf(w.component, w.control);
+      return { ...c, value: w.value, string: String(w.value) };
+    }),
+  }),
+  'named.get': (d) => ({
+    controls: (d.names as string[]).map((n) => {
+      const c = NAMED[n];
+      if (c === undefined) throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown Named Control '${n}'`, { details: { name: n } });
+      return c;
+    }),
+  }),
+  'named.set': (d) => {
+    const c = NAMED[d.name as string];
+    if (c === undefined) throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown Named Control '${String(d.name)}'`);
+    return { control: { ...c, value: d.value as number, string: String(d.value) } };
+  },
+};
+
+/**
+ * A fake connector for core `core` on the bus: canned replies that satisfy the reply schemas,
+ * AppErrors for unknown names, and a log of every request it received.
+ */
+export function startFakeConnector(bus: MemoryBus, received: ReceivedRequest[] = [], core = 'main'): Promise<ServiceHandle> {
+  return bus.serve({
+    name: connectorServiceName(core),
+    version: '0.1.0',
+    queue: connectorQueueGroup(core),
+    endpoints: Object.values(CORE_OPERATIONS).map((op) => ({
+      name: op.replace('.', '_'),
+      subject: coreSubject(core, op),
+      handler: (req) => {
+        received.push({ subject: req.subject, data: req.data, headers: req.headers });
+        return Promise.resolve(HANDLERS[op](req.data as Record<string, unknown>));
+      },
+    })),
+  });
+}
+
+/** A gateway over a memory bus with a fake connector, listening on an OS-chosen port. */
+export interface Harness {
+  bus: MemoryBus;
+  gateway: Gateway;
+  config: GatewayConfig;
+  listen: ListenInfo;
+  received: ReceivedRequest[];
+  /** A connected MCP client (`era` 'legacy' = 2025-11-25 handshake, 'auto' = 2026-07-28 when offered). */
+  connect(era?: Era, headers?: Record<string, string>): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** Protocol era a test client negotiates. */
+export type Era = 'legacy' | 'auto';
+
+/** Starts a harness; `env` overrides the config, `connector: false` starts no connector. */
+export async function startHarness(
+  options: { env?: Record<string, string>; connector?: boolean; gateway?: Partial<GatewayOptions> } = {},
+): Promise<Harness> {
+  const bus = createMemoryBus();
+  const received: ReceivedRequest[] = [];
+  if (options.connector !== false) await startFakeConnector(bus, received);
+  const config = loadConfig({ MCP_HTTP_PORT: '0', ...options.env });
+  const gateway = createGateway({ config, bus, logger: createSilentLogger(), ...options.gateway });
+  const listen = await gateway.listen();
+  const clients: Client[] = [];
+  return {
+    bus,
+    gateway,
+    config,
+    listen,
+    received,
+    async connect(era = 'legacy', headers = {}) {
+      const client = new Client({ name: 'gateway-test', version: '1.0.0' }, { versionNegotiation: { mode: era } });
+      await client.connect(new StreamableHTTPClientTransport(new URL(listen.url), { requestInit: { headers } }));
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await gateway.close();
+      await bus.close();
+    },
+  };
+}
+
+/** A raw HTTP request (so tests can set `Host` and `Origin`, which fetch does not allow). */
+export function rawRequest(
+  url: string,
+  init: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, method: init.method ?? 'GET', path: init.path ?? target.pathname, headers: init.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
