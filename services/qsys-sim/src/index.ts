@@ -1,0 +1,13 @@
+export { startSimulator, DEFAULT_SIMULATOR_OPTIONS } from './simulator.js';
+export type { Simulator, SimulatorOptions, DesignInfo, ControlSnapshot, SimulatorSetValue } from './simulator.js';
+export { loadDesign, parseDesign, DesignError, DESIGN_ERROR_CODES, DEFAULT_DESIGN_PATH } from './design.js';
+export type { DesignErrorCode } from './design.js';
+export type { Design, EngineInfo, EngineState, EngineStatusCode } from './design-types.js';
+export type { SimulatorStats } from './stats.js';
+export type { Faults } from './context.js';
+export type { ControlType, Direction } from './values.js';
+export { QRC_ERRORS } from './protocol.js';
+export { QRC_WS_PATH } from './transports/ws.js';
+export { MAX_CHANGE_GROUPS } from './change-groups.js';
+export { loadConfig, ConfigError } from './config.js';
+export type { SimConfig } from './config.js';
