@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError, CORE_CONTRACTS, HEADERS, coreSubject, type CoreOperation } from '@qsys-mcp/contracts';
+import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
+import { createSilentLogger } from '@qsys-mcp/observability';
+import { startSimulator, type Simulator } from '@qsys-mcp/qsys-sim';
+import { loadConfig, startConnector, type Connector } from '@qsys-mcp/connector';
+import { waitFor } from '../../../test/support/wait.js';
+
+// The connector against the simulator over a real WebSocket, on the in-memory bus.
+let sim: Simulator;
+let bus: MemoryBus;
+let connector: Connector;
+
+async function call<Op extends CoreOperation>(op: Op, payload: unknown, timeoutMs = 5000): Promise<unknown> {
+  const reply = await bus.request(coreSubject('main', op), payload, { timeoutMs, headers: { [HEADERS.requestId]: 'test' } });
+  // Every reply satisfies the shared contract.
+  expect(CORE_CONTRACTS[op].reply.safeParse(reply).success).toBe(true);
+  return reply;
+}
+
+async function callError(op: CoreOperation, payload: unknown): Promise<AppError> {
+  const err = await bus.request(coreSubject('main', op), payload, { timeoutMs: 5000 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ wsPort: 0, tcpPort: null, rampStepMs: 10 });
+  bus = createMemoryBus();
+  const config = loadConfig({ QSYS_HOST: sim.host, QSYS_PORT: String(sim.wsPort), QSYS_SECURE: 'false', QSYS_RECONNECT_INTERVAL_MS: '50' });
+  connector = await startConnector({ config, bus, logger: createSilentLogger() });
+  await connector.waitReady(10_000);
+});
+
+afterAll(async () => {
+  await connector?.close();
+  await bus?.close();
+  await sim?.close();
+});
+
+describe('connector against the simulated Core', () => {
+  it('reports the Core status with the design', async () => {
+    const status = (await call('status', {})) as Record<string, unknown>;
+    expect(status).toMatchObject({ coreId: 'main', connected: true, state: 'Active', designName: sim.design.name, designCode: sim.design.code });
+    expect(status.componentCount).toBe(sim.design.components.length);
+  });
+
+  it('lists components from the catalog, filtered by name and type', async () => {
+    const all = (await call('component.list', {})) as { components: Array<{ name: string; type: string }> };
+    expect(all.components.map((c) => c.name)).toEqual([...sim.design.components]);
+    const gains = (await call('component.list', { type: 'gain' })) as { components: Array<{ name: string; type: string }> };
+    expect(gains.components.length).toBeGreaterThan(0);
+    expect(gains.components.every((c) => c.type === 'gain')).toBe(true);
+    const mixer = (await call('component.list', { filter: 'mixer' })) as { components: Array<{ name: string }> };
+    expect(mixer.components.map((c) => c.name)).toContain('Main Mixer');
+  });
+
+  it('reads every control of a component with type, range and direction', async () => {
+    const reply = (await call('component.get', { component: 'Main Gain' })) as { controls: Array<Record<string, unknown>> };
+    const gain = reply.controls.find((c) => c.name === 'gain');
+    expect(gain).toMatchObject({ component: 'Main Gain', type: 'Float', direction: 'Read/Write' });
+    expect(typeof gain?.valueMin).toBe('number');
+    expect(typeof gain?.valueMax).toBe('number');
+  });
+
+  it('writes several controls of one component in one Core command, with the values the Core reports', async () => {
+    sim.resetStats();
+    const reply = (await call('control.set', {
+      controls: [
+        { component: 'Main Mixer', control: 'input.1.gain', value: -6 },
+        { component: 'Main Mixer', control: 'input.2.gain', value: -12 },
+        { component: 'Main Mixer', control: 'input.1.mute', value: true },
+      ],
+    })) as { controls: Array<Record<string, unknown>> };
+    expect(reply.controls.map((c) => [c.name, c.value])).toEqual([
+      ['input.1.gain', -6],
+      ['input.2.gain', -12],
+      ['input.1.mute', 1],
+    ]);
+    expect(sim.stats().byMethod['Component.Set']).toBe(1);
+    expect(sim.getControl('Main Mixer', 'input.2.gain')?.Value).toBe(-12);
+  });
+
+  it('ramps a control to its target over the ramp time', async () => {
+    await call('control.set', { controls: [{ component: 'Zone 1 Gain', control: 'gain', value: -40 }] });
+    await call('control.set', { controls: [{ component: 'Zone 1 Gain', control: 'gain', value: 0, ramp: 0.3 }] });
+    await waitFor(() => sim.getControl('Zone 1 Gain', 'gain')?.ramping === true || sim.getControl('Zone 1 Gain', 'gain')?.Value === 0, {
+      what: 'the ramp to start',
+    });
+    await waitFor(() => sim.getControl('Zone 1 Gain', 'gain')?.Value === 0, { what: 'the ramp to reach 0 dB' });
+  });
+
+  it('reads controls of several components in request order', async () => {
+    const reply = (await call('control.get', {
+      controls: [
+        { component: 'Main Mixer', control: 'input.2.gain' },
+        { component: 'Main Gain', control: 'mute' },
+        { component: 'Main Mixer', control: 'input.1.gain' },
+      ],
+    })) as { controls: Array<Record<string, unknown>> };
+    expect(reply.controls.map((c) => `${String(c.component)}/${String(c.name)}`)).toEqual([
+      'Main Mixer/input.2.gain',
+      'Main Gain/mute',
+      'Main Mixer/input.1.gain',
+    ]);
+    expect(reply.controls[0]?.type).toBe('Float');
+  });
+
+  it('reads and writes Named Controls', async () => {
+    const name = sim.design.namedControls[0]!;
+    const set = (await call('named.set', { name, value: -20 })) as { control: Record<string, unknown> };
+    expect(set.control).toMatchObject({ name, value: -20 });
+    expect(sim.getNamedControl(name)?.Value).toBe(-20);
+    const got = (await call('named.get', { names: [name] })) as { controls: Array<Record<string, unknown>> };
+    expect(got.controls[0]).toMatchObject({ name, value: -20 });
+  });
+
+  it('answers an unknown component with QSYS_UNKNOWN_COMPONENT naming it', async () => {
+    const err = await callError('component.get', { component: 'No Such Thing' });
+    expect(err.code).toBe('QSYS_UNKNOWN_COMPONENT');
+    expect(err.details).toMatchObject({ component: 'No Such Thing', qrcCode: 7 });
+  });
+
+  it('answers an unknown control with QSYS_UNKNOWN_CONTROL naming exactly the unknown one', async () => {
+    const err = await callError('control.set', {
+      controls: [
+        { component: 'Main Gain', control: 'gain', value: -3 },
+        { component: 'Main Gain', control: 'no.such.control', value: 1 },
+      ],
+    });
+    expect(err.code).toBe('QSYS_UNKNOWN_CONTROL');
+    expect(err.details).toMatchObject({ component: 'Main Gain', controls: ['no.such.control'], qrcCode: 8 });
+  });
+
+  it('answers an unknown Named Control with QSYS_UNKNOWN_CONTROL', async () => {
+    const err = await callError('named.get', { names: ['NoSuchNamedControl'] });
+    expect(err.code).toBe('QSYS_UNKNOWN_CONTROL');
+  });
+
+  it('refuses a malformed request with INVALID_PARAMS and its issues', async () => {
+    const err = await callError('control.set', { controls: [{ component: 'Main Gain', control: 'gain' }] });
+    expect(err.code).toBe('INVALID_PARAMS');
+    expect(Array.isArray(err.details?.issues)).toBe(true);
+  });
+
+  it('fails fast with CORE_UNAVAILABLE while the Core is unreachable, and recovers after reconnecting', async () => {
+    const events: unknown[] = [];
+    const sub = bus.subscribe('qsys.main.evt.connection', (e) => events.push(e.data));
+    const port = sim.wsPort;
+    await sim.close();
+    await waitFor(() => !connector.session.connected, { what: 'the connector to see the drop' });
+    const started = Date.now();
+    const err = await callError('component.get', { component: 'Main Gain' });
+    expect(err.code).toBe('CORE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(1000);
+    const status = (await call('status', {})) as { connected: boolean };
+    expect(status.connected).toBe(false);
+    sim = await startSimulator({ wsPort: port, tcpPort: null, rampStepMs: 10 });
+    await connector.waitReady(10_000);
+    const reply = (await call('component.get', { component: 'Main Gain' })) as { controls: unknown[] };
+    expect(reply.controls.length).toBeGreaterThan(0);
+    await waitFor(() => events.length >= 2, { what: 'connection events' });
+    expect(events[0]).toMatchObject({ coreId: 'main', connected: false });
+    expect(events.at(-1)).toMatchObject({ coreId: 'main', connected: true });
+    sub.unsubscribe();
+  });
+});
+
+describe('connector configuration', () => {
+  it('lists every problem at once', () => {
+    expect(() => loadConfig({ QSYS_PORT: 'x', QSYS_CORE_ID: 'Bad Id', QSYS_SECURE: 'maybe' })).toThrowError(
+      /QSYS_HOST[\s\S]*QSYS_PORT|QSYS_PORT[\s\S]*QSYS_HOST/,
+    );
+    try {
+      loadConfig({ QSYS_PORT: 'x', QSYS_CORE_ID: 'Bad Id', QSYS_SECURE: 'maybe' });
+    } catch (err) {
+      const text = (err as Error).message;
+      for (const v of ['QSYS_HOST', 'QSYS_PORT', 'QSYS_CORE_ID', 'QSYS_SECURE']) expect(text).toContain(v);
+    }
+  });
+
+  it('derives the port from the transport', () => {
+    expect(loadConfig({ QSYS_HOST: 'core' }).core).toMatchObject({ transport: 'wss', port: 443 });
+    expect(loadConfig({ QSYS_HOST: 'core', QSYS_SECURE: 'false' }).core).toMatchObject({ transport: 'ws', port: 80 });
+    expect(loadConfig({ QSYS_HOST: 'core', QSYS_TRANSPORT: 'tcp' }).core).toMatchObject({ transport: 'tcp', port: 1710 });
+  });
+});

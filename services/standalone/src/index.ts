@@ -1,0 +1,2 @@
+export { startStandalone } from './standalone.js';
+export type { Standalone, StandaloneOptions } from './standalone.js';
