@@ -58,6 +58,22 @@ export function encodeError(err: AppError): string {
   return JSON.stringify(err.toJSON());
 }
 
+/** What goes on the wire for an error: the status and description headers and the JSON body. */
+export interface ErrorReply {
+  /** `Nats-Service-Error-Code`: the HTTP-like status of the code. */
+  status: number;
+  /** `Nats-Service-Error`: the message on one line. */
+  description: string;
+  /** The JSON body (see {@link encodeError}). */
+  body: string;
+}
+
+/** The wire form of an error reply. */
+export function errorReply(err: AppError): ErrorReply {
+  const oneLine = err.message.replace(/[\r\n]+/gu, ' ').trim();
+  return { status: err.status, description: oneLine.length > 0 ? oneLine : err.code, body: encodeError(err) };
+}
+
 /**
  * Turns anything a handler threw into the error sent to the caller: an {@link AppError}
  * keeps its code, message and details; anything else becomes `INTERNAL` with a generic
@@ -86,6 +102,31 @@ export function fromReply(status: string, description: string, body: string): Ap
   return new AppError('INTERNAL', description.length > 0 ? description : 'Service error', {
     details: { serviceErrorCode: status, serviceError: description },
   });
+}
+
+// Header names are printable ASCII without ':'; values have no line breaks (nats.js rules).
+const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/u;
+const LINE_BREAK = /[\r\n]/u;
+
+/**
+ * Copies headers that are about to be sent, checked against the NATS header rules and with
+ * values trimmed as nats.js does, so both adapters accept and refuse the same headers.
+ * @throws AppError `INVALID_PARAMS` for a name with spaces, ':' or non-ASCII, or a value with a line break.
+ */
+export function outgoingHeaders(headers: BusHeaders | undefined): BusHeaders {
+  const out: BusHeaders = {};
+  if (headers === undefined) return out;
+  for (const [key, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') continue;
+    if (!HEADER_NAME.test(key)) {
+      throw new AppError('INVALID_PARAMS', `Invalid header name '${key}'`, { details: { header: key } });
+    }
+    if (LINE_BREAK.test(value)) {
+      throw new AppError('INVALID_PARAMS', `Header '${key}' contains a line break`, { details: { header: key } });
+    }
+    out[key] = value.trim();
+  }
+  return out;
 }
 
 /** Copies headers, keeping only string values. */

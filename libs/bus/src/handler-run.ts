@@ -1,7 +1,7 @@
-import { HEADERS, type AppError } from '@qsys-mcp/contracts';
+import { AppError, HEADERS } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import { toWireError } from './codec.js';
-import type { BusHeaders, BusRequest, EndpointHandler } from './types.js';
+import type { BusHeaders, BusRequest, DurablePublishOptions, EndpointHandler } from './types.js';
 
 /** Outcome of one handler call, ready to be written to the wire. */
 export type HandlerOutcome = { ok: true; reply: unknown } | { ok: false; error: AppError };
@@ -83,4 +83,27 @@ export class InFlight {
 /** Checks a timeout option: a positive finite number of milliseconds. */
 export function validTimeout(timeoutMs: unknown): timeoutMs is number {
   return typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs > 0;
+}
+
+/**
+ * Checks the options of a durable publish.
+ * @throws AppError `INVALID_PARAMS` for an empty message id or a timeout that is not a positive number.
+ */
+export function assertDurableOptions(opts: DurablePublishOptions): void {
+  if (typeof opts.msgId !== 'string' || opts.msgId.length === 0) {
+    throw new AppError('INVALID_PARAMS', 'msgId must be a non-empty string', { details: { msgId: opts.msgId } });
+  }
+  if (!validTimeout(opts.timeoutMs)) {
+    throw new AppError('INVALID_PARAMS', 'timeoutMs must be a positive number of milliseconds', { details: { timeoutMs: opts.timeoutMs } });
+  }
+}
+
+/**
+ * Checks the timeout of a request.
+ * @throws AppError `INVALID_PARAMS` when it is not a positive number of milliseconds.
+ */
+export function assertRequestTimeout(timeoutMs: unknown): void {
+  if (!validTimeout(timeoutMs)) {
+    throw new AppError('INVALID_PARAMS', 'timeoutMs must be a positive number of milliseconds', { details: { timeoutMs } });
+  }
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@qsys-mcp/contracts';
 import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
-import { copyHeaders, decodeJson, encodeError, encodeJson, fromReply } from './codec.js';
-import { InFlight, runHandler, validTimeout, withDeadline } from './handler-run.js';
+import { copyHeaders, decodeJson, encodeJson, errorReply, fromReply, outgoingHeaders, type ErrorReply } from './codec.js';
+import { assertDurableOptions, assertRequestTimeout, InFlight, runHandler, withDeadline } from './handler-run.js';
 import { assertServiceSpec } from './service-spec.js';
-import { assertPublishSubject, assertSubscribeSubject, subjectMatches, subjectsOverlap } from './subject.js';
+import { MemoryStreams, MSG_ID_HEADER, type MemoryStreamConfig, type StoredStreamMessage } from './memory-streams.js';
+import { assertPublishSubject, assertSubscribeSubject, subjectMatches } from './subject.js';
 import type {
   Bus,
   BusEvent,
@@ -17,10 +18,6 @@ import type {
   Subscription,
 } from './types.js';
 
-/** Default deduplication window of a memory stream (as JetStream's), ms. */
-export const DEFAULT_MEMORY_DUPLICATE_WINDOW_MS = 120_000;
-/** Header that carries the deduplication id of a durable message (JetStream's `Nats-Msg-Id`). */
-export const MSG_ID_HEADER = 'Nats-Msg-Id';
 /** Default longest wait of `close()` for in-flight handlers, ms. */
 export const DEFAULT_MEMORY_DRAIN_TIMEOUT_MS = 10_000;
 
@@ -30,30 +27,6 @@ export interface MemoryBusOptions {
   logger?: Logger;
   /** Longest time `close()` waits for in-flight handlers before it returns anyway, ms. @default 10000 */
   drainTimeoutMs?: number;
-}
-
-/** Configuration of an in-memory durable stream (the JetStream stream it stands in for). */
-export interface MemoryStreamConfig {
-  /** Stream name, for example `AUDIT`. */
-  name: string;
-  /** Subject patterns captured by the stream (wildcards allowed), for example `audit.events.>`. */
-  subjects: string[];
-  /** Window within which a repeated message id is a duplicate, ms. @default 120000 */
-  duplicateWindowMs?: number;
-}
-
-/** A message held by an in-memory stream. */
-export interface StoredStreamMessage {
-  /** Stream sequence, from 1. */
-  seq: number;
-  subject: string;
-  /** The decoded JSON payload (a copy; `undefined` for an empty body). */
-  data: unknown;
-  /** Headers as published, plus {@link MSG_ID_HEADER}. */
-  headers: BusHeaders;
-  msgId: string;
-  /** When the stream stored it, epoch ms. */
-  timestampMs: number;
 }
 
 /**
@@ -90,7 +63,7 @@ interface Delivery {
   reply?: (outcome: WireReply) => void;
 }
 
-type WireReply = { ok: true; body: string } | { ok: false; status: string; description: string; body: string };
+type WireReply = { ok: true; body: string } | ({ ok: false } & ErrorReply);
 
 interface MemorySub {
   pattern: string;
@@ -99,24 +72,12 @@ interface MemorySub {
   deliver(delivery: Delivery): void;
 }
 
-interface MemoryStream {
-  config: Required<MemoryStreamConfig>;
-  messages: StoredStreamMessage[];
-  /** msgId → seq and time it was first stored. */
-  seen: Map<string, { seq: number; at: number }>;
-  watchers: Set<(message: StoredStreamMessage) => void>;
-}
-
 interface PendingRequest {
   fail(err: AppError): void;
 }
 
 function closedError(): AppError {
   return new AppError('BUS_CLOSED', 'The message bus is closed');
-}
-
-function unknownStream(name: string): AppError {
-  return new AppError('INVALID_PARAMS', `Unknown stream '${name}'`, { details: { stream: name } });
 }
 
 /**
@@ -130,7 +91,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_MEMORY_DRAIN_TIMEOUT_MS;
   const subs = new Set<MemorySub>();
   const roundRobin = new Map<string, number>();
-  const streams = new Map<string, MemoryStream>();
+  const streams = new MemoryStreams(log);
   const pending = new Set<PendingRequest>();
   const inFlight = new InFlight();
   let closed = false;
@@ -166,16 +127,15 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const request = (subject: string, payload: unknown, opts: RequestOptions): Promise<unknown> => {
     if (closed) return Promise.reject(closedError());
     let body: string;
+    let headers: BusHeaders;
     try {
       assertPublishSubject(subject);
-      if (!validTimeout(opts.timeoutMs)) {
-        throw new AppError('INVALID_PARAMS', 'timeoutMs must be a positive number of milliseconds', { details: { timeoutMs: opts.timeoutMs } });
-      }
+      assertRequestTimeout(opts.timeoutMs);
       body = encodeJson(payload);
+      headers = withDeadline(outgoingHeaders(opts.headers), opts.timeoutMs, Date.now());
     } catch (err) {
       return Promise.reject(err);
     }
-    const headers = withDeadline(copyHeaders(opts.headers), opts.timeoutMs, Date.now());
     return new Promise<unknown>((resolve, reject) => {
       let done = false;
       const entry: PendingRequest = { fail: (err) => finish(() => reject(err)) };
@@ -200,10 +160,10 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
               try {
                 resolve(decodeJson(outcome.body));
               } catch (err) {
-                reject(err instanceof AppError ? err : new AppError('INTERNAL', 'Malformed reply'));
+                reject(new AppError('INTERNAL', 'Malformed reply', { cause: err }));
               }
             } else {
-              reject(fromReply(outcome.status, outcome.description, outcome.body));
+              reject(fromReply(String(outcome.status), outcome.description, outcome.body));
             }
           });
         },
@@ -235,7 +195,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
               data = decodeJson(delivery.body);
             } catch (err) {
               const error = err instanceof AppError ? err : new AppError('PARSE_ERROR', 'Message body is not valid JSON');
-              delivery.reply?.({ ok: false, status: String(error.status), description: error.message, body: encodeError(error) });
+              delivery.reply?.({ ok: false, ...errorReply(error) });
               return;
             }
             const outcome = await runHandler(endpoint.handler, { subject: delivery.subject, data, headers: copyHeaders(delivery.headers) }, log, context);
@@ -246,14 +206,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
                 replyBody = encodeJson(outcome.reply);
               } catch (err) {
                 log.error({ err, subject: delivery.subject, ...context }, 'endpoint reply is not JSON-serialisable');
-                const error = new AppError('INTERNAL', 'Internal error');
-                delivery.reply({ ok: false, status: String(error.status), description: error.message, body: encodeError(error) });
+                delivery.reply({ ok: false, ...errorReply(new AppError('INTERNAL', 'Internal error')) });
                 return;
               }
               delivery.reply({ ok: true, body: replyBody });
             } else {
-              const error = outcome.error;
-              delivery.reply({ ok: false, status: String(error.status), description: error.message, body: encodeError(error) });
+              delivery.reply({ ok: false, ...errorReply(outcome.error) });
             }
           })();
           serviceInFlight.track(task);
@@ -279,7 +237,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const publish = (subject: string, payload: unknown, headers?: BusHeaders): void => {
     if (closed) throw closedError();
     assertPublishSubject(subject);
-    route({ subject, body: encodeJson(payload), headers: copyHeaders(headers) });
+    route({ subject, body: encodeJson(payload), headers: outgoingHeaders(headers) });
   };
 
   const subscribe = (subject: string, onEvent: (event: BusEvent) => void): Subscription => {
@@ -317,97 +275,33 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
 
   const addStream = (config: MemoryStreamConfig): void => {
     if (closed) throw closedError();
-    if (streams.has(config.name)) {
-      throw new AppError('INVALID_PARAMS', `Stream '${config.name}' already exists`, { details: { stream: config.name } });
-    }
-    if (config.subjects.length === 0) {
-      throw new AppError('INVALID_PARAMS', 'A stream needs at least one subject', { details: { stream: config.name } });
-    }
-    for (const subject of config.subjects) {
-      assertSubscribeSubject(subject);
-      for (const other of streams.values()) {
-        if (other.config.subjects.some((s) => subjectsOverlap(s, subject))) {
-          throw new AppError('INVALID_PARAMS', `Subject '${subject}' overlaps stream '${other.config.name}'`, {
-            details: { stream: config.name, subject, overlaps: other.config.name },
-          });
-        }
-      }
-    }
-    streams.set(config.name, {
-      config: {
-        name: config.name,
-        subjects: [...config.subjects],
-        duplicateWindowMs: config.duplicateWindowMs ?? DEFAULT_MEMORY_DUPLICATE_WINDOW_MS,
-      },
-      messages: [],
-      seen: new Map(),
-      watchers: new Set(),
-    });
+    streams.add(config);
   };
-
-  const copyStored = (m: StoredStreamMessage): StoredStreamMessage => ({
-    ...m,
-    data: m.data === undefined ? undefined : structuredClone(m.data),
-    headers: { ...m.headers },
-  });
 
   const publishDurable = async (subject: string, payload: unknown, opts: DurablePublishOptions): Promise<DurablePublishAck> => {
     if (closed) throw closedError();
     assertPublishSubject(subject);
+    assertDurableOptions(opts);
     const body = encodeJson(payload);
-    const stream = [...streams.values()].find((s) => s.config.subjects.some((p) => subjectMatches(p, subject)));
-    if (stream === undefined) {
+    const headers = outgoingHeaders(opts.headers);
+    if (!streams.captures(subject)) {
       throw new AppError('BUS_NO_RESPONDERS', `No stream takes '${subject}'`, { details: { subject } });
     }
     // The round trip to the server, as on NATS: the ack is never synchronous.
     await Promise.resolve();
     if (closed) throw closedError();
-    const now = Date.now();
-    const previous = stream.seen.get(opts.msgId);
-    if (previous !== undefined && now - previous.at < stream.config.duplicateWindowMs) {
-      return { stream: stream.config.name, seq: previous.seq, duplicate: true };
-    }
-    const headers = { ...copyHeaders(opts.headers), [MSG_ID_HEADER]: opts.msgId };
-    const message: StoredStreamMessage = {
-      seq: stream.messages.length + 1,
-      subject,
-      data: decodeJson(body),
-      headers,
-      msgId: opts.msgId,
-      timestampMs: now,
-    };
-    stream.messages.push(message);
-    stream.seen.set(opts.msgId, { seq: message.seq, at: now });
-    // Core subscribers on the subject see the message too, as they do on NATS.
-    route({ subject, body, headers: { ...headers } });
-    for (const watcher of stream.watchers) {
-      const copy = copyStored(message);
-      queueMicrotask(() => {
-        if (!stream.watchers.has(watcher)) return;
-        try {
-          watcher(copy);
-        } catch (err) {
-          log.error({ err, stream: stream.config.name, seq: copy.seq }, 'stream watcher threw');
-        }
-      });
-    }
-    return { stream: stream.config.name, seq: message.seq, duplicate: false };
+    const ack = streams.store(subject, body, headers, opts.msgId);
+    if (ack === undefined) throw new AppError('BUS_NO_RESPONDERS', `No stream takes '${subject}'`, { details: { subject } });
+    // Core subscribers on the subject see a stored message too, as they do on NATS.
+    if (!ack.duplicate) route({ subject, body, headers: { ...headers, [MSG_ID_HEADER]: opts.msgId } });
+    return ack;
   };
 
-  const streamMessages = (name: string, fromSeq = 1): StoredStreamMessage[] => {
-    const stream = streams.get(name);
-    if (stream === undefined) throw unknownStream(name);
-    return stream.messages.filter((m) => m.seq >= fromSeq).map(copyStored);
-  };
+  const streamMessages = (name: string, fromSeq = 1): StoredStreamMessage[] => streams.messages(name, fromSeq);
 
   const watchStream = (name: string, onMessage: (message: StoredStreamMessage) => void): Subscription => {
     if (closed) throw closedError();
-    const stream = streams.get(name);
-    if (stream === undefined) throw unknownStream(name);
-    // Wrap so that watching twice with the same callback gives two independent watches.
-    const watcher = (message: StoredStreamMessage): void => onMessage(message);
-    stream.watchers.add(watcher);
-    return { unsubscribe: () => void stream.watchers.delete(watcher) };
+    return streams.watch(name, onMessage);
   };
 
   const close = (): Promise<void> => {
@@ -415,7 +309,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       closed = true;
       for (const entry of [...pending]) entry.fail(closedError());
       subs.clear();
-      for (const stream of streams.values()) stream.watchers.clear();
+      streams.close();
       const settled = await inFlight.settle(drainTimeoutMs);
       if (!settled) log.warn({ inFlight: inFlight.size, drainTimeoutMs }, 'closed the memory bus with handlers still running');
     })();

@@ -1,0 +1,172 @@
+import { AppError } from '@qsys-mcp/contracts';
+import type { Logger } from '@qsys-mcp/observability';
+import { decodeJson } from './codec.js';
+import { assertSubscribeSubject, subjectMatches, subjectsOverlap } from './subject.js';
+import type { BusHeaders, DurablePublishAck, Subscription } from './types.js';
+
+/** Default deduplication window of a memory stream (as JetStream's), ms. */
+export const DEFAULT_MEMORY_DUPLICATE_WINDOW_MS = 120_000;
+/** Header that carries the deduplication id of a durable message (JetStream's `Nats-Msg-Id`). */
+export const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/** Configuration of an in-memory durable stream (the JetStream stream it stands in for). */
+export interface MemoryStreamConfig {
+  /** Stream name, for example `AUDIT`. */
+  name: string;
+  /** Subject patterns captured by the stream (wildcards allowed), for example `audit.events.>`. */
+  subjects: string[];
+  /** Window within which a repeated message id is a duplicate, ms. @default 120000 */
+  duplicateWindowMs?: number;
+}
+
+/** A message held by an in-memory stream. */
+export interface StoredStreamMessage {
+  /** Stream sequence, from 1. */
+  seq: number;
+  subject: string;
+  /** The decoded JSON payload (a copy; `undefined` for an empty body). */
+  data: unknown;
+  /** Headers as published, plus {@link MSG_ID_HEADER}. */
+  headers: BusHeaders;
+  msgId: string;
+  /** When the stream stored it, epoch ms. */
+  timestampMs: number;
+}
+
+interface MemoryStream {
+  config: Required<MemoryStreamConfig>;
+  messages: StoredStreamMessage[];
+  /** msgId → seq and time it was first stored. */
+  seen: Map<string, { seq: number; at: number }>;
+  watchers: Set<(message: StoredStreamMessage) => void>;
+}
+
+function unknownStream(name: string): AppError {
+  return new AppError('INVALID_PARAMS', `Unknown stream '${name}'`, { details: { stream: name } });
+}
+
+function copyStored(m: StoredStreamMessage): StoredStreamMessage {
+  return { ...m, data: m.data === undefined ? undefined : structuredClone(m.data), headers: { ...m.headers } };
+}
+
+/** The durable streams of the memory bus: subject capture, sequence numbers, dedupe by id. */
+export class MemoryStreams {
+  readonly #streams = new Map<string, MemoryStream>();
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  /**
+   * Creates a stream.
+   * @throws AppError `INVALID_PARAMS` when the name exists, there is no subject, a subject is
+   *   malformed or overlaps another stream's (JetStream refuses those too).
+   */
+  add(config: MemoryStreamConfig): void {
+    if (this.#streams.has(config.name)) {
+      throw new AppError('INVALID_PARAMS', `Stream '${config.name}' already exists`, { details: { stream: config.name } });
+    }
+    if (config.subjects.length === 0) {
+      throw new AppError('INVALID_PARAMS', 'A stream needs at least one subject', { details: { stream: config.name } });
+    }
+    for (const subject of config.subjects) {
+      assertSubscribeSubject(subject);
+      for (const other of this.#streams.values()) {
+        if (other.config.subjects.some((s) => subjectsOverlap(s, subject))) {
+          throw new AppError('INVALID_PARAMS', `Subject '${subject}' overlaps stream '${other.config.name}'`, {
+            details: { stream: config.name, subject, overlaps: other.config.name },
+          });
+        }
+      }
+    }
+    this.#streams.set(config.name, {
+      config: {
+        name: config.name,
+        subjects: [...config.subjects],
+        duplicateWindowMs: config.duplicateWindowMs ?? DEFAULT_MEMORY_DUPLICATE_WINDOW_MS,
+      },
+      messages: [],
+      seen: new Map(),
+      watchers: new Set(),
+    });
+  }
+
+  /** True when some stream captures the subject. */
+  captures(subject: string): boolean {
+    return this.#find(subject) !== undefined;
+  }
+
+  /**
+   * Stores a message in the stream that captures `subject`, unless its id was seen within
+   * the duplicate window (then the first copy's sequence is returned with `duplicate: true`).
+   * @param body the JSON text of the payload.
+   * @returns the ack, or undefined when no stream captures the subject.
+   */
+  store(subject: string, body: string, headers: BusHeaders, msgId: string): DurablePublishAck | undefined {
+    const stream = this.#find(subject);
+    if (stream === undefined) return undefined;
+    const now = Date.now();
+    const previous = stream.seen.get(msgId);
+    if (previous !== undefined && now - previous.at < stream.config.duplicateWindowMs) {
+      return { stream: stream.config.name, seq: previous.seq, duplicate: true };
+    }
+    const message: StoredStreamMessage = {
+      seq: stream.messages.length + 1,
+      subject,
+      data: decodeJson(body),
+      headers: { ...headers, [MSG_ID_HEADER]: msgId },
+      msgId,
+      timestampMs: now,
+    };
+    stream.messages.push(message);
+    stream.seen.set(msgId, { seq: message.seq, at: now });
+    for (const watcher of stream.watchers) {
+      const copy = copyStored(message);
+      queueMicrotask(() => {
+        if (!stream.watchers.has(watcher)) return;
+        try {
+          watcher(copy);
+        } catch (err) {
+          this.#log.error({ err, stream: stream.config.name, seq: copy.seq }, 'stream watcher threw');
+        }
+      });
+    }
+    return { stream: stream.config.name, seq: message.seq, duplicate: false };
+  }
+
+  /**
+   * Copies of the messages with `seq >= fromSeq`, oldest first.
+   * @throws AppError `INVALID_PARAMS` when the stream does not exist.
+   */
+  messages(name: string, fromSeq = 1): StoredStreamMessage[] {
+    const stream = this.#streams.get(name);
+    if (stream === undefined) throw unknownStream(name);
+    return stream.messages.filter((m) => m.seq >= fromSeq).map(copyStored);
+  }
+
+  /**
+   * Calls `onMessage` with a copy of every message stored from now on.
+   * @throws AppError `INVALID_PARAMS` when the stream does not exist.
+   */
+  watch(name: string, onMessage: (message: StoredStreamMessage) => void): Subscription {
+    const stream = this.#streams.get(name);
+    if (stream === undefined) throw unknownStream(name);
+    // Wrapped so that watching twice with the same callback gives two independent watches.
+    const watcher = (message: StoredStreamMessage): void => onMessage(message);
+    stream.watchers.add(watcher);
+    return { unsubscribe: () => void stream.watchers.delete(watcher) };
+  }
+
+  /** Drops every watcher (the messages stay readable). */
+  close(): void {
+    for (const stream of this.#streams.values()) stream.watchers.clear();
+  }
+
+  #find(subject: string): MemoryStream | undefined {
+    for (const stream of this.#streams.values()) {
+      if (stream.config.subjects.some((pattern) => subjectMatches(pattern, subject))) return stream;
+    }
+    return undefined;
+  }
+}

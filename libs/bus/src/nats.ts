@@ -1,0 +1,290 @@
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { Svcm, type Service } from '@nats-io/services';
+import { connect, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Status } from '@nats-io/transport-node';
+import { AppError } from '@qsys-mcp/contracts';
+import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
+import { decodePayload, encodePayload, outgoingHeaders } from './codec.js';
+import { assertDurableOptions, assertRequestTimeout, InFlight, withDeadline } from './handler-run.js';
+import { serveOnNats, type NatsServeContext } from './nats-service.js';
+import { closedError, decodeReply, fromNatsHeaders, mapNatsError, STATUS_LOG, toNatsHeaders } from './nats-wire.js';
+import { assertPublishSubject, assertSubscribeSubject } from './subject.js';
+import type {
+  Bus,
+  BusEvent,
+  BusHeaders,
+  DurablePublishAck,
+  DurablePublishOptions,
+  RequestOptions,
+  ServiceHandle,
+  ServiceSpec,
+  Subscription,
+} from './types.js';
+
+/** Default wait between reconnect attempts, ms (attempts never stop). */
+export const DEFAULT_NATS_RECONNECT_TIME_WAIT_MS = 1_000;
+/** Default timeout of the first connection, ms. */
+export const DEFAULT_NATS_CONNECT_TIMEOUT_MS = 5_000;
+/** Default longest wait of `close()` for in-flight handlers and the drain, ms. */
+export const DEFAULT_NATS_DRAIN_TIMEOUT_MS = 10_000;
+
+/** Options of {@link createNatsBus}. */
+export interface NatsBusOptions {
+  /** Server URL(s), for example `nats://127.0.0.1:4222`. */
+  servers: string | string[];
+  /** Connection name shown by the server's monitoring (`connz`), for example `gateway-7f9c`. */
+  name: string;
+  /** Logger for connection status changes and handler failures. @default a silent logger */
+  logger?: Logger;
+  /** User name for user/password authentication. */
+  user?: string;
+  /** Password for user/password authentication. */
+  pass?: string;
+  /** Token for token authentication. */
+  token?: string;
+  /** Prefix of reply inboxes (to fit per-service subject permissions). @default '_INBOX' */
+  inboxPrefix?: string;
+  /** Timeout of the first connection, ms. @default 5000 */
+  connectTimeoutMs?: number;
+  /** Wait between reconnect attempts, ms; attempts never stop. @default 1000 */
+  reconnectTimeWaitMs?: number;
+  /**
+   * Keep trying when the server is not reachable at start instead of failing.
+   * @default false
+   */
+  waitOnFirstConnect?: boolean;
+  /** Longest time `close()` waits for in-flight handlers and for the drain, ms. @default 10000 */
+  drainTimeoutMs?: number;
+}
+
+/** The NATS adapter of {@link Bus}, with the connection for JetStream and KV work. */
+export interface NatsBus extends Bus {
+  /** The underlying connection (for `jetstreamManager`, `Kvm`, `Svcm` clients). Do not close it directly. */
+  readonly connection: NatsConnection;
+  /** True while connected to a server (false while reconnecting or after close). */
+  isConnected(): boolean;
+}
+
+/**
+ * Connects to NATS and returns the bus over it. The connection reconnects forever (with
+ * `reconnectTimeWaitMs` between attempts); status changes are logged. Endpoints are served
+ * through the NATS services framework, so they answer `$SRV.PING/INFO/STATS`; each request
+ * runs concurrently with the others.
+ * @throws AppError `BUS_CLOSED` when the first connection fails (unless `waitOnFirstConnect`).
+ */
+export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
+  const log = (options.logger ?? createSilentLogger()).child({ component: 'nats-bus', connection: options.name });
+  const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_NATS_DRAIN_TIMEOUT_MS;
+  const connectOptions: NodeConnectionOptions = {
+    servers: options.servers,
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: options.reconnectTimeWaitMs ?? DEFAULT_NATS_RECONNECT_TIME_WAIT_MS,
+    timeout: options.connectTimeoutMs ?? DEFAULT_NATS_CONNECT_TIMEOUT_MS,
+    waitOnFirstConnect: options.waitOnFirstConnect ?? false,
+  };
+  if (options.user !== undefined) connectOptions.user = options.user;
+  if (options.pass !== undefined) connectOptions.pass = options.pass;
+  if (options.token !== undefined) connectOptions.token = options.token;
+  if (options.inboxPrefix !== undefined) connectOptions.inboxPrefix = options.inboxPrefix;
+
+  let nc: NatsConnection;
+  try {
+    nc = await connect(connectOptions);
+  } catch (err) {
+    throw new AppError('BUS_CLOSED', 'Cannot connect to NATS', { cause: err, details: { servers: options.servers } });
+  }
+  log.info({ server: nc.getServer() }, 'connected to NATS');
+
+  let connected = true;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const pending = new Set<(err: AppError) => void>();
+  const inFlight = new InFlight();
+  const services = new Set<Service>();
+  const svcm = new Svcm(nc);
+  // Closed by us, or closed or draining underneath (then nats.js cancels what waits).
+  const isShut = (): boolean => closed || nc.isClosed() || nc.isDraining();
+  let js: JetStreamClient | undefined;
+
+  const statusLoop = (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') connected = false;
+      if (status.type === 'reconnect') connected = true;
+      if (status.type === 'ping') continue;
+      const level = STATUS_LOG[status.type] ?? 'debug';
+      const { type, ...rest } = status as Status & Record<string, unknown>;
+      const fields: Record<string, unknown> = { status: type };
+      if ('server' in rest) fields.server = rest.server;
+      if ('error' in rest) fields.err = rest.error;
+      if ('pending' in rest) fields.pending = rest.pending;
+      log[level](fields, `NATS connection ${type}`);
+    }
+  })().catch((err: unknown) => log.error({ err }, 'NATS status loop failed'));
+
+  void nc.closed().then((err) => {
+    connected = false;
+    if (err) log.error({ err }, 'NATS connection closed with an error');
+    // A connection closed under us (not by close()) fails what waits on it.
+    for (const fail of [...pending]) fail(closedError(err ?? undefined));
+  });
+
+  /** Runs an operation that must fail with BUS_CLOSED when the bus closes while it waits. */
+  const guarded = <T>(operation: () => Promise<T>, mapError: (err: unknown) => AppError): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      let done = false;
+      const fail = (err: AppError): void => {
+        if (done) return;
+        done = true;
+        pending.delete(fail);
+        reject(err);
+      };
+      pending.add(fail);
+      operation().then(
+        (value) => {
+          if (done) return;
+          done = true;
+          pending.delete(fail);
+          resolve(value);
+        },
+        (err: unknown) => fail(mapError(err)),
+      );
+    });
+
+  const request = (subject: string, payload: unknown, opts: RequestOptions): Promise<unknown> => {
+    if (closed) return Promise.reject(closedError());
+    let data: Uint8Array;
+    let headers: MsgHdrs | undefined;
+    try {
+      assertPublishSubject(subject);
+      assertRequestTimeout(opts.timeoutMs);
+      data = encodePayload(payload);
+      headers = toNatsHeaders(withDeadline(outgoingHeaders(opts.headers), opts.timeoutMs, Date.now()));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return guarded(
+      async () => decodeReply(await nc.request(subject, data, headers === undefined ? { timeout: opts.timeoutMs } : { timeout: opts.timeoutMs, headers })),
+      (err) => mapNatsError(err, subject, opts.timeoutMs, isShut()),
+    );
+  };
+
+  const serveContext: NatsServeContext = { nc, svcm, log, inFlight, services, drainTimeoutMs, isShut };
+  const serve = async (spec: ServiceSpec): Promise<ServiceHandle> => {
+    if (closed) throw closedError();
+    return serveOnNats(serveContext, spec);
+  };
+
+  const publish = (subject: string, payload: unknown, headers?: BusHeaders): void => {
+    if (closed) throw closedError();
+    assertPublishSubject(subject);
+    const data = encodePayload(payload);
+    const h = toNatsHeaders(outgoingHeaders(headers));
+    try {
+      nc.publish(subject, data, h === undefined ? undefined : { headers: h });
+    } catch (err) {
+      throw mapNatsError(err, subject, 0, isShut());
+    }
+  };
+
+  const subscribe = (subject: string, onEvent: (event: BusEvent) => void): Subscription => {
+    if (closed) throw closedError();
+    assertSubscribeSubject(subject);
+    let sub: ReturnType<NatsConnection['subscribe']>;
+    try {
+      sub = nc.subscribe(subject);
+    } catch (err) {
+      throw mapNatsError(err, subject, 0, isShut());
+    }
+    let active = true;
+    void (async () => {
+      for await (const msg of sub) {
+        if (!active) break;
+        let data: unknown;
+        try {
+          data = decodePayload(msg.data);
+        } catch (err) {
+          log.warn({ err, subject: msg.subject }, 'dropped a message whose body is not JSON');
+          continue;
+        }
+        try {
+          onEvent({ subject: msg.subject, data, headers: fromNatsHeaders(msg.headers) });
+        } catch (err) {
+          log.error({ err, subject: msg.subject }, 'subscriber callback threw');
+        }
+      }
+    })().catch((err: unknown) => log.error({ err, subject }, 'subscription ended with an error'));
+    return {
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        if (!sub.isClosed()) sub.unsubscribe();
+      },
+    };
+  };
+
+  const publishDurable = (subject: string, payload: unknown, opts: DurablePublishOptions): Promise<DurablePublishAck> => {
+    if (closed) return Promise.reject(closedError());
+    let data: Uint8Array;
+    let headers: MsgHdrs | undefined;
+    try {
+      assertPublishSubject(subject);
+      assertDurableOptions(opts);
+      data = encodePayload(payload);
+      headers = toNatsHeaders(outgoingHeaders(opts.headers));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    js ??= jetstream(nc);
+    const client = js;
+    return guarded(
+      async () => {
+        const ack = await client.publish(subject, data, headers === undefined
+          ? { msgID: opts.msgId, timeout: opts.timeoutMs }
+          : { msgID: opts.msgId, timeout: opts.timeoutMs, headers });
+        return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+      },
+      (err) => mapNatsError(err, subject, opts.timeoutMs, isShut()),
+    );
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      closed = true;
+      for (const fail of [...pending]) fail(closedError());
+      await Promise.allSettled([...services].map((s) => s.stop()));
+      services.clear();
+      const settled = await inFlight.settle(drainTimeoutMs);
+      if (!settled) log.warn({ inFlight: inFlight.size, drainTimeoutMs }, 'closing with handlers still running');
+      if (!nc.isClosed()) {
+        if (connected && !nc.isDraining()) {
+          // Drain flushes the replies of the handlers that just finished; it needs the
+          // server, so it is bounded and falls back to a hard close.
+          const drained = await Promise.race([
+            nc.drain().then(() => true, (err: unknown) => {
+              log.warn({ err }, 'NATS drain failed');
+              return false;
+            }),
+            new Promise<false>((resolve) => setTimeout(() => resolve(false), drainTimeoutMs).unref()),
+          ]);
+          if (!drained && !nc.isClosed()) await nc.close();
+        } else {
+          await nc.close();
+        }
+      }
+      await nc.closed();
+      await statusLoop;
+    })();
+    return closing;
+  };
+
+  return {
+    connection: nc,
+    isConnected: () => connected && !closed,
+    request,
+    serve,
+    publish,
+    subscribe,
+    publishDurable,
+    close,
+  };
+}
