@@ -105,8 +105,18 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
     sendJson(res, 404, { error: 'not_found', message: `No route for ${method} ${path}`, requestId });
   }
 
+  let closing: Promise<void> | undefined;
+
   const server = createServer((req, res) => {
     const started = Date.now();
+    if (closing !== undefined) {
+      // Draining: answer, then let the connection go; once idle, close it at once rather than
+      // waiting for the client's keep-alive timeout.
+      res.setHeader('connection', 'close');
+    }
+    res.once('close', () => {
+      if (closing !== undefined) setImmediate(() => server.closeIdleConnections());
+    });
     const requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
     // The MCP handler sees the Node request's headers; this is how the id reaches tool handlers.
     req.headers[REQUEST_ID_HEADER] = requestId;
@@ -123,7 +133,6 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
     });
   });
 
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => {
