@@ -1,9 +1,5 @@
-// Must stay the first import: it fixes module resolution before the MCP client loads.
-import './node-conditions.js';
 import { request as httpRequest } from 'node:http';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-
-export { Client, ProtocolError } from '@modelcontextprotocol/client';
 import { createMemoryBus } from '@qsys-mcp/bus';
 import type { BusHeaders, MemoryBus, ServiceHandle } from '@qsys-mcp/bus';
 import { AppError, CORE_OPERATIONS, connectorQueueGroup, connectorServiceName, coreSubject } from '@qsys-mcp/contracts';
@@ -11,6 +7,8 @@ import type { ControlState, CoreOperation, CoreStatusReply } from '@qsys-mcp/con
 import { createSilentLogger } from '@qsys-mcp/observability';
 import { createGateway, loadConfig } from '../src/index.js';
 import type { Gateway, GatewayConfig, GatewayOptions, ListenInfo } from '../src/index.js';
+
+export { Client, ProtocolError } from '@modelcontextprotocol/client';
 
 /** One request the fake connector received. */
 export interface ReceivedRequest {
