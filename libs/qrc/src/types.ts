@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '@qsys-mcp/observability';
 
 /** How the client reaches the Core. */
 export type QrcTransport = 'ws' | 'wss' | 'tcp';
@@ -19,6 +19,7 @@ export interface ReconnectOptions {
 
 /** Options of {@link QrcClient}. */
 export interface QrcClientOptions {
+  /** Core host name or IP address (IPv6 without brackets). */
   host: string;
   /** @default 443 for wss, 80 for ws, 1710 for tcp */
   port?: number;
@@ -38,7 +39,9 @@ export interface QrcClientOptions {
   keepaliveMs?: number;
   /** Connect timeout, milliseconds. @default 5000 */
   connectTimeoutMs?: number;
+  /** Reconnect policy; see {@link ReconnectOptions}. */
   reconnect?: ReconnectOptions;
+  /** Logger for connection events (a child with `component: 'qrc'` is used). @default a silent logger */
   logger?: Logger;
 }
 
@@ -52,12 +55,21 @@ export interface QrcErrorInfo {
 export interface QrcClientEvents {
   /** A connection (and its logon) is established; `reconnect` is true after the first one. */
   connected: [info: { reconnect: boolean }];
-  /** The connection was lost or closed. */
+  /**
+   * The connection was lost or closed: also after a failed `Logon` (the transport was open),
+   * and when the client stops trying (`reconnect.enabled: false`). A connect attempt that
+   * fails while retrying emits only `reconnecting`.
+   */
   disconnected: [info: { reason: string; willReconnect: boolean }];
   /** A server-to-client notification (no id): `EngineStatus`, `ChangeGroup.Poll`... */
   notification: [method: string, params: unknown];
   /** A frame that is not valid JSON-RPC (logged and dropped; the connection stays up). */
   malformed: [raw: string];
+  /**
+   * A connect attempt failed or a connection was lost, and the next attempt is scheduled in
+   * `delayMs` milliseconds (`attempt` counts from 1 since the last successful connection).
+   */
+  reconnecting: [info: { attempt: number; delayMs: number; reason: string }];
 }
 
 /** Retry waits, computed by {@link backoffDelayMs}. */

@@ -1,0 +1,64 @@
+import { AppError, JSON_RPC_CODES } from '@qsys-mcp/contracts';
+import type { ErrorCode } from '@qsys-mcp/contracts';
+
+/**
+ * QRC error codes a Core sends in `error.code` (QRC Commands, "Error Code Reference"), named
+ * once here. The -326xx values are JSON-RPC codes; -32604 is Q-SYS's own "Core is on Standby".
+ */
+export const QRC_ERROR_CODES = {
+  PARSE_ERROR: JSON_RPC_CODES.PARSE_ERROR,
+  INVALID_REQUEST: JSON_RPC_CODES.INVALID_REQUEST,
+  METHOD_NOT_FOUND: JSON_RPC_CODES.METHOD_NOT_FOUND,
+  INVALID_PARAMS: JSON_RPC_CODES.INVALID_PARAMS,
+  SERVER_ERROR: JSON_RPC_CODES.INTERNAL_ERROR,
+  CORE_STANDBY: -32604,
+  BAD_PARAMETERS: 1,
+  INVALID_PAGE_REQUEST_ID: 2,
+  BAD_PAGE_REQUEST: 3,
+  MISSING_FILE: 4,
+  CHANGE_GROUPS_EXHAUSTED: 5,
+  UNKNOWN_CHANGE_GROUP: 6,
+  UNKNOWN_COMPONENT: 7,
+  UNKNOWN_CONTROL: 8,
+  ILLEGAL_MIXER_CHANNEL: 9,
+  LOGON_REQUIRED: 10,
+} as const;
+
+/** The product error code for each QRC error code that has its own; all others are `QSYS_CORE_ERROR`. */
+const APP_CODE_BY_QRC_CODE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [QRC_ERROR_CODES.UNKNOWN_COMPONENT, 'QSYS_UNKNOWN_COMPONENT'],
+  [QRC_ERROR_CODES.UNKNOWN_CONTROL, 'QSYS_UNKNOWN_CONTROL'],
+  [QRC_ERROR_CODES.LOGON_REQUIRED, 'QSYS_LOGON_REQUIRED'],
+  [QRC_ERROR_CODES.CORE_STANDBY, 'QSYS_CORE_STANDBY'],
+  [QRC_ERROR_CODES.CHANGE_GROUPS_EXHAUSTED, 'QSYS_CHANGE_GROUPS_EXHAUSTED'],
+  [QRC_ERROR_CODES.UNKNOWN_CHANGE_GROUP, 'QSYS_UNKNOWN_CHANGE_GROUP'],
+  [QRC_ERROR_CODES.INVALID_PARAMS, 'QSYS_INVALID_PARAMS'],
+]);
+
+/**
+ * Turns the `error` member of a Core's JSON-RPC reply into an {@link AppError}:
+ * 7 → `QSYS_UNKNOWN_COMPONENT`, 8 → `QSYS_UNKNOWN_CONTROL`, 10 → `QSYS_LOGON_REQUIRED`,
+ * -32604 → `QSYS_CORE_STANDBY`, 5 → `QSYS_CHANGE_GROUPS_EXHAUSTED`,
+ * 6 → `QSYS_UNKNOWN_CHANGE_GROUP`, -32602 → `QSYS_INVALID_PARAMS`, anything else (including a
+ * malformed error member) → `QSYS_CORE_ERROR`.
+ *
+ * Never throws. `details` is always `{ qrcCode, qrcMessage, method }`; `qrcCode` is `null`
+ * and `qrcMessage` `''` when the Core did not send them.
+ *
+ * @param error the reply's `error` member, normally `{ code: number, message: string }`.
+ * @param method the JSON-RPC method of the request that failed.
+ */
+export function qrcErrorToAppError(error: unknown, method: string): AppError {
+  let qrcCode: number | null = null;
+  let qrcMessage = '';
+  if (error !== null && typeof error === 'object') {
+    const e = error as Record<string, unknown>;
+    if (typeof e.code === 'number') qrcCode = e.code;
+    if (typeof e.message === 'string') qrcMessage = e.message;
+  }
+  const code = (qrcCode === null ? undefined : APP_CODE_BY_QRC_CODE.get(qrcCode)) ?? 'QSYS_CORE_ERROR';
+  const text = qrcMessage === '' ? 'no message' : qrcMessage;
+  return new AppError(code, `Q-SYS Core rejected ${method} (QRC error ${qrcCode ?? 'without code'}): ${text}`, {
+    details: { qrcCode, qrcMessage, method },
+  });
+}
