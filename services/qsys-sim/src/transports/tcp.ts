@@ -22,6 +22,8 @@ export async function startTcpTransport(host: string, port: number, createSessio
     let pending: Buffer | undefined;
     socket.on('data', (chunk: Buffer) => {
       const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      // Replies to pipelined requests leave in one write.
+      socket.cork();
       let start = 0;
       let end = buf.indexOf(0, start);
       while (end !== -1) {
@@ -29,6 +31,7 @@ export async function startTcpTransport(host: string, port: number, createSessio
         start = end + 1;
         end = buf.indexOf(0, start);
       }
+      socket.uncork();
       pending = start < buf.length ? Buffer.from(buf.subarray(start)) : undefined;
       if (pending && pending.length > MAX_FRAME_BYTES) {
         logger.warn({ remote, bytes: pending.length }, 'frame too large; dropping the client');
