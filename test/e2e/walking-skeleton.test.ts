@@ -136,7 +136,9 @@ describe('walking skeleton over real NATS', () => {
     const seen = new Set<number>();
     const control = qrwc.components['Zone 1 Gain']!.controls.gain!;
     let watching = true;
-    control.on('update', (state: { Value: number }) => void (watching && seen.add(state.Value)));
+    control.on('update', (state) => {
+      if (watching && typeof state.Value === 'number') seen.add(state.Value);
+    });
     ok(await callTool(nextClient(), 'qsys.set_control', { component_name: 'Zone 1 Gain', control_name: 'gain', value: 0, ramp_time: 1 }));
     await waitFor(() => control.state.Value === 0, { what: 'the ramp to reach 0 dB' });
     watching = false;

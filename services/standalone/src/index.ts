@@ -1,2 +1,2 @@
-export { startStandalone } from './standalone.js';
+export { startStandalone, DEFAULT_CORE_READY_TIMEOUT_MS } from './standalone.js';
 export type { Standalone, StandaloneOptions } from './standalone.js';

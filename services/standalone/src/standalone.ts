@@ -11,7 +11,12 @@ export interface StandaloneOptions {
   /** Serve MCP over stdio instead of HTTP. @default false */
   stdio?: boolean;
   logger: Logger;
+  /** How long start-up waits for the Core before serving anyway, ms. @default 10000 */
+  coreReadyTimeoutMs?: number;
 }
+
+/** Default of {@link StandaloneOptions.coreReadyTimeoutMs}. */
+export const DEFAULT_CORE_READY_TIMEOUT_MS = 10_000;
 
 /** The whole stack in one process. */
 export interface Standalone {
@@ -67,6 +72,11 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       logger: logger.child({ module: 'connector' }),
     });
     closers.push(() => connector.close());
+    // Serve once the Core is reached, so that the first call works; a Core that is down does
+    // not stop the stack (calls answer CORE_UNAVAILABLE until the connector reconnects).
+    await connector.waitReady(options.coreReadyTimeoutMs ?? DEFAULT_CORE_READY_TIMEOUT_MS).catch((err: unknown) =>
+      logger.warn({ err }, 'the Core is not reachable yet; serving anyway, calls fail with CORE_UNAVAILABLE until it is'),
+    );
 
     const gateway = createGateway({ config: gatewayConfig, bus, logger: logger.child({ module: 'gateway' }) });
     closers.push(() => gateway.close());
