@@ -13,6 +13,8 @@ export interface CallContext {
   clientId: string;
   /** Absolute deadline of the call, epoch milliseconds. */
   deadline: number;
+  /** W3C trace context, sent as `traceparent` when present. */
+  traceparent?: string;
   /** Child logger of the request. */
   logger: Logger;
 }
@@ -56,11 +58,12 @@ export function createCoreClient(deps: CoreClientDeps): CallCore {
   return async function callCore<Op extends CoreOperation>(op: Op, request: CoreRequest<Op>, ctx: CallContext): Promise<CoreReply<Op>> {
     const subject = coreSubject(ctx.core, op);
     const timeoutMs = Math.max(1, ctx.deadline - Date.now());
-    const headers = {
+    const headers: Record<string, string> = {
       [HEADERS.requestId]: ctx.requestId,
       [HEADERS.clientId]: ctx.clientId,
       [HEADERS.deadline]: String(ctx.deadline),
     };
+    if (ctx.traceparent !== undefined) headers[HEADERS.traceparent] = ctx.traceparent;
 
     let reply: unknown;
     let guard: NodeJS.Timeout | undefined;

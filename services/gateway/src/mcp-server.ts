@@ -1,10 +1,14 @@
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import type { CallToolResult, McpServerFactory, ServerContext } from '@modelcontextprotocol/server';
-import { AppError, JSON_RPC_CODES, toAppError } from '@qsys-mcp/contracts';
+import { AppError, HEADERS, JSON_RPC_CODES, toAppError } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
+import type { ToolContext } from './tools/types.js';
+
+/** A W3C `traceparent` (version 00): only well-formed values are passed on. */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** Dependencies of {@link createMcpServerFactory}; built once at start-up. */
 export interface McpServerFactoryDeps {
@@ -117,7 +121,10 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
     const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
     const log = logger.child({ requestId, tool: name });
     try {
-      const output = await tool.run(parsed.data, { requestId, clientId: clientIdOf(ctx), deadline: started + requestTimeoutMs, logger: log });
+      const toolCtx: ToolContext = { requestId, clientId: clientIdOf(ctx), deadline: started + requestTimeoutMs, logger: log };
+      const traceparent = ctx.http?.req?.headers.get(HEADERS.traceparent);
+      if (traceparent != null && TRACEPARENT.test(traceparent)) toolCtx.traceparent = traceparent;
+      const output = await tool.run(parsed.data, toolCtx);
       log.info({ durationMs: Date.now() - started, outcome: 'ok' }, 'tool call');
       const result: CallToolResult = { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> };
       return server.projectCallToolResult(result, tool.outputSchemaJson);

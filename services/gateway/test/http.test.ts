@@ -115,6 +115,16 @@ describe('HTTP endpoints', () => {
     await client.callTool({ name: 'qsys.get_core_status', arguments: {} });
     expect(h.received.at(-1)?.headers[HEADERS.requestId]).toBe(`req-${era}`);
   });
+
+  it('passes a well-formed traceparent on to the connector and drops a malformed one', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = await h.connect('legacy', { traceparent });
+    await traced.callTool({ name: 'qsys.get_core_status', arguments: {} });
+    expect(h.received.at(-1)?.headers[HEADERS.traceparent]).toBe(traceparent);
+    const malformed = await h.connect('legacy', { traceparent: 'not-a-trace' });
+    await malformed.callTool({ name: 'qsys.get_core_status', arguments: {} });
+    expect(h.received.at(-1)?.headers[HEADERS.traceparent]).toBeUndefined();
+  });
 });
 
 describe('HTTP endpoints with custom allow lists', () => {

@@ -9,6 +9,8 @@ export interface ToolContext {
   clientId: string;
   /** Absolute deadline of the call, epoch milliseconds. */
   deadline: number;
+  /** W3C trace context of the incoming HTTP request, passed on to the connector. */
+  traceparent?: string;
   /** Child logger bound to the request. */
   logger: Logger;
 }
