@@ -2,6 +2,7 @@ import { Qrwc } from '@q-sys/qrwc';
 import type { Client } from '@modelcontextprotocol/client';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNatsBus } from '@qsys-mcp/bus';
 import { callTool, connectHttpClient, connectStdioClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { startService, type ServiceProcess } from '../support/processes.js';
@@ -107,6 +108,30 @@ describe('walking skeleton over real NATS', () => {
       const setControl = tools.find((t) => t.name === 'qsys.set_control');
       expect(setControl?.annotations?.readOnlyHint).toBe(false);
       expect(setControl?.outputSchema).toBeDefined();
+    }
+  });
+
+  it('registers the connector with the NATS services framework ($SRV.INFO lists its endpoints)', async () => {
+    const probe = await createNatsBus({ servers: nats.url, name: 'e2e-probe' });
+    try {
+      const info = (await probe.connection.request('$SRV.INFO.qsys-connector-main', undefined, { timeout: 2000 })).json<{
+        name: string;
+        endpoints: Array<{ subject: string; queue_group: string }>;
+      }>();
+      expect(info.name).toBe('qsys-connector-main');
+      expect(info.endpoints.map((e) => e.subject).sort()).toEqual([
+        'qsys.main.component.get',
+        'qsys.main.component.list',
+        'qsys.main.control.get',
+        'qsys.main.control.set',
+        'qsys.main.named.get',
+        'qsys.main.named.set',
+        'qsys.main.status',
+      ]);
+      const ping = await probe.connection.request('$SRV.PING.qsys-connector-main', undefined, { timeout: 2000 });
+      expect(ping.json<{ name: string }>().name).toBe('qsys-connector-main');
+    } finally {
+      await probe.close();
     }
   });
 

@@ -188,3 +188,52 @@ describe('connector configuration', () => {
     expect(loadConfig({ QSYS_HOST: 'core', QSYS_TRANSPORT: 'tcp' }).core).toMatchObject({ transport: 'tcp', port: 1710 });
   });
 });
+
+describe('connector over QRC TCP (NUL framing) with Logon', () => {
+  it('logs on, discovers the design and writes a control over TCP', async () => {
+    const tcpSim = await startSimulator({ wsPort: 0, tcpPort: 0, username: 'operator', password: '1234' });
+    const tcpBus = createMemoryBus();
+    const config = loadConfig({
+      QSYS_HOST: tcpSim.host,
+      QSYS_PORT: String(tcpSim.tcpPort),
+      QSYS_TRANSPORT: 'tcp',
+      QSYS_USERNAME: 'operator',
+      QSYS_PASSWORD: '1234',
+      QSYS_CORE_ID: 'tcp',
+    });
+    const tcpConnector = await startConnector({ config, bus: tcpBus, logger: createSilentLogger() });
+    try {
+      await tcpConnector.waitReady(10_000);
+      const reply = await tcpBus.request(coreSubject('tcp', 'control.set'), { controls: [{ component: 'Main Gain', control: 'gain', value: -7 }] }, { timeoutMs: 5000 });
+      expect(reply).toMatchObject({ controls: [{ component: 'Main Gain', name: 'gain', value: -7 }] });
+      expect(tcpSim.getControl('Main Gain', 'gain')?.Value).toBe(-7);
+      expect(tcpSim.stats().byMethod.Logon).toBeGreaterThanOrEqual(1);
+    } finally {
+      await tcpConnector.close();
+      await tcpBus.close();
+      await tcpSim.close();
+    }
+  });
+
+  it('reports QSYS_LOGON_REQUIRED when the Core needs a logon and none is configured', async () => {
+    const lockedSim = await startSimulator({ wsPort: 0, tcpPort: null, username: 'operator', password: '1234' });
+    const lockedBus = createMemoryBus();
+    const config = loadConfig({ QSYS_HOST: lockedSim.host, QSYS_PORT: String(lockedSim.wsPort), QSYS_SECURE: 'false', QSYS_CORE_ID: 'locked' });
+    const locked = await startConnector({ config, bus: lockedBus, logger: createSilentLogger() });
+    try {
+      const err = await waitFor(
+        () =>
+          lockedBus.request(coreSubject('locked', 'named.get'), { names: ['MainGain'] }, { timeoutMs: 5000 }).then(
+            () => undefined,
+            (e: unknown) => (e instanceof AppError && e.code === 'QSYS_LOGON_REQUIRED' ? e : undefined),
+          ),
+        { what: 'QSYS_LOGON_REQUIRED' },
+      );
+      expect(err.code).toBe('QSYS_LOGON_REQUIRED');
+    } finally {
+      await locked.close();
+      await lockedBus.close();
+      await lockedSim.close();
+    }
+  });
+});
