@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreIdSchema } from '@qsys-mcp/contracts';
+import type { AuthenticationConfig, RateLimitingConfig, ValidationConfig } from './protection-config.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
@@ -48,6 +49,14 @@ const EnvSchema = z.object({
       .default(() => `${hostname()}-${process.pid}`),
   ),
   LOG_LEVEL: env(z.enum(LOG_LEVELS).default('info')),
+  MCP_AUTH_ENABLED: env(z.stringbool().default(false)),
+  MCP_API_KEYS: env(z.string().transform(commaList).optional()),
+  MCP_JWT_SECRET: env(z.string().min(32, 'must be at least 32 characters').optional()),
+  MCP_API_KEY: env(z.string().min(1).optional()),
+  MCP_RATE_LIMIT_ENABLED: env(z.stringbool().default(true)),
+  MCP_RATE_LIMIT_RPM: env(z.coerce.number().positive().max(1_000_000).default(60)),
+  MCP_RATE_LIMIT_BURST: env(z.coerce.number().int().min(1).max(1_000_000).default(10)),
+  MCP_RATE_LIMIT_PER_CLIENT: env(z.stringbool().default(false)),
 });
 
 /** The gateway's configuration, parsed once from the environment and frozen. */
@@ -80,6 +89,12 @@ export interface GatewayConfig {
   readonly instanceId: string;
   /** pino level (`LOG_LEVEL`). @default 'info' */
   readonly logLevel: string;
+  /** Authentication settings. */
+  readonly authentication: AuthenticationConfig;
+  /** Rate limiting settings. */
+  readonly rateLimiting: RateLimitingConfig;
+  /** Input validation settings. */
+  readonly validation: ValidationConfig;
 }
 
 /** Overrides taken from the command line (parsed by `main.ts`). */
@@ -126,5 +141,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     requestTimeoutMs: e.MCP_REQUEST_TIMEOUT_MS,
     instanceId: e.GATEWAY_INSTANCE_ID,
     logLevel: e.LOG_LEVEL,
+    authentication: Object.freeze({
+      enabled: e.MCP_AUTH_ENABLED,
+      apiKeys: Object.freeze(e.MCP_API_KEYS ?? []),
+      tokenExpiration: 3600,
+      allowAnonymous: Object.freeze(['system.ping', 'system.health']),
+      jwtSecret: e.MCP_JWT_SECRET,
+      stdioApiKey: e.MCP_API_KEY,
+    }),
+    rateLimiting: Object.freeze({
+      enabled: e.MCP_RATE_LIMIT_ENABLED,
+      requestsPerMinute: e.MCP_RATE_LIMIT_RPM,
+      burstSize: e.MCP_RATE_LIMIT_BURST,
+      perClient: e.MCP_RATE_LIMIT_PER_CLIENT,
+      maxClients: 10_000,
+    }),
+    validation: Object.freeze({ componentNamePattern: undefined }),
   });
 }
