@@ -118,21 +118,65 @@ describe('connector against the simulated Core', () => {
     expect(got.controls[0]).toMatchObject({ name, value: -20 });
   });
 
-  it('answers an unknown component with QSYS_UNKNOWN_COMPONENT naming it', async () => {
-    const err = await callError('component.get', { component: 'No Such Thing' });
+  it('answers an unknown component with QSYS_UNKNOWN_COMPONENT and the closest names, without asking the Core', async () => {
+    sim.resetStats();
+    const err = await callError('component.get', { component: 'Main Mixr' });
     expect(err.code).toBe('QSYS_UNKNOWN_COMPONENT');
-    expect(err.details).toMatchObject({ component: 'No Such Thing', qrcCode: 7 });
+    expect(err.details).toMatchObject({ component: 'Main Mixr', field: 'component' });
+    expect((err.details?.suggestions as string[])[0]).toBe('Main Mixer');
+    expect(err.message).toContain("Did you mean 'Main Mixer'");
+    expect(sim.stats().total).toBe(0);
   });
 
-  it('answers an unknown control with QSYS_UNKNOWN_CONTROL naming exactly the unknown one', async () => {
+  it('answers an unknown control with QSYS_UNKNOWN_CONTROL naming exactly the unknown one and where it is', async () => {
+    sim.resetStats();
     const err = await callError('control.set', {
       controls: [
         { component: 'Main Gain', control: 'gain', value: -3 },
-        { component: 'Main Gain', control: 'no.such.control', value: 1 },
+        { component: 'Main Gain', control: 'mutee', value: 1 },
       ],
     });
     expect(err.code).toBe('QSYS_UNKNOWN_CONTROL');
-    expect(err.details).toMatchObject({ component: 'Main Gain', controls: ['no.such.control'], qrcCode: 8 });
+    expect(err.details).toMatchObject({ component: 'Main Gain', controls: ['mutee'], index: 1, field: 'control', suggestions: ['mute'] });
+    expect(sim.stats().total).toBe(0);
+  });
+
+  it('refuses a value outside the control\'s range with its range, and the Core is unchanged', async () => {
+    const before = sim.getControl('Zone 1 Gain', 'gain')?.Value;
+    sim.resetStats();
+    const err = await callError('control.set', { controls: [{ component: 'Zone 1 Gain', control: 'gain', value: -60 }] });
+    expect(err.code).toBe('QSYS_VALUE_OUT_OF_RANGE');
+    expect(err.details).toMatchObject({ component: 'Zone 1 Gain', control: 'gain', valueMin: -50, valueMax: 0, got: -60, index: 0, field: 'value' });
+    expect(sim.stats().total).toBe(0);
+    expect(sim.getControl('Zone 1 Gain', 'gain')?.Value).toBe(before);
+  });
+
+  it('refuses a string for a numeric control and a number for a text control', async () => {
+    const gain = await callError('control.set', { controls: [{ component: 'Main Gain', control: 'gain', value: 'loud' }] });
+    expect(gain.code).toBe('QSYS_VALUE_TYPE_MISMATCH');
+    expect(gain.details).toMatchObject({ type: 'Float', expected: 'number', field: 'value' });
+    const text = await callError('control.set', { controls: [{ component: 'Room Controls', control: 'text.1', value: 12 }] });
+    expect(text.code).toBe('QSYS_VALUE_TYPE_MISMATCH');
+    expect(text.details).toMatchObject({ type: 'Text', expected: 'string' });
+  });
+
+  it('refuses a write to a read-only control', async () => {
+    const err = await callError('control.set', { controls: [{ component: 'Input Meters', control: 'meter.1', value: -10 }] });
+    expect(err.code).toBe('QSYS_CONTROL_READ_ONLY');
+    expect(err.details).toMatchObject({ component: 'Input Meters', control: 'meter.1', direction: 'Read Only' });
+  });
+
+  it('refuses a whole batch when one write is bad, so nothing changes', async () => {
+    const before = sim.getControl('Main Mixer', 'input.3.gain')?.Value;
+    const err = await callError('control.set', {
+      controls: [
+        { component: 'Main Mixer', control: 'input.3.gain', value: before === -1 ? -2 : -1 },
+        { component: 'Zone 2 Gain', control: 'gain', value: 100 },
+      ],
+    });
+    expect(err.code).toBe('QSYS_VALUE_OUT_OF_RANGE');
+    expect(err.details).toMatchObject({ index: 1 });
+    expect(sim.getControl('Main Mixer', 'input.3.gain')?.Value).toBe(before);
   });
 
   it('answers an unknown Named Control with QSYS_UNKNOWN_CONTROL', async () => {

@@ -1,5 +1,6 @@
 import { GetControlsRequestSchema, type ControlState, type ControlsReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
+import { requireComponent, requireControl } from '../catalog-checks.js';
 import { componentGet } from '../core-api.js';
 import { groupBy, nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } from './context.js';
 
@@ -13,6 +14,9 @@ export function createGetControlsHandler(deps: HandlerDeps): EndpointHandler {
     const timeoutMs = timeLeftMs(req, deps.requestTimeoutMs);
     const { session } = deps;
     const catalog = session.catalog;
+    if (catalog !== undefined) {
+      controls.forEach((ref, index) => requireControl(requireComponent(catalog, ref.component, { index }), ref.control, { index }));
+    }
     const byComponent = groupBy(controls, (c) => c.component);
     const read = new Map<string, ControlState>();
     await Promise.all(

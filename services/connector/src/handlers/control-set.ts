@@ -1,5 +1,6 @@
 import { SetControlsRequestSchema, type ControlsReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
+import { checkWrite, requireComponent, requireControl } from '../catalog-checks.js';
 import { componentSet, type ComponentWrite } from '../core-api.js';
 import { groupBy, nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } from './context.js';
 
@@ -14,6 +15,14 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
     const timeoutMs = timeLeftMs(req, deps.requestTimeoutMs);
     const { session } = deps;
     const catalog = session.catalog;
+    // Every write is checked against the catalog before any reaches the Core: a bad one
+    // refuses the whole request and changes nothing.
+    if (catalog !== undefined) {
+      controls.forEach((write, index) => {
+        const meta = requireControl(requireComponent(catalog, write.component, { index }), write.control, { index });
+        if (meta !== undefined) checkWrite(meta, write, { index });
+      });
+    }
     const byComponent = groupBy(controls, (c) => c.component);
     const results = await Promise.all(
       [...byComponent].map(async ([component, group]) => {

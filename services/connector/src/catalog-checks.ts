@@ -1,0 +1,97 @@
+import { AppError, type ControlState, type ControlValue } from '@qsys-mcp/contracts';
+import type { Catalog, CatalogComponent } from './catalog.js';
+import { closestNames, didYouMean } from './suggest.js';
+
+/**
+ * Checks of requests against the design's catalog, made before anything reaches the Core: a
+ * bad name or value is refused with a precise code, the argument at fault (`details.index`,
+ * `details.field`) and, for names, the closest names of the design (`details.suggestions`).
+ */
+
+/** Which argument of a request an error is about. */
+export interface Where {
+  /** Position in the request's `controls` array, when the request has one. */
+  index?: number;
+}
+
+function at(where: Where): Record<string, unknown> {
+  return where.index === undefined ? {} : { index: where.index };
+}
+
+/** @throws AppError QSYS_UNKNOWN_COMPONENT with suggestions. */
+export function requireComponent(catalog: Catalog, component: string, where: Where = {}): CatalogComponent {
+  const found = catalog.components.get(component);
+  if (found !== undefined) return found;
+  const suggestions = closestNames(component, catalog.components.keys());
+  throw new AppError('QSYS_UNKNOWN_COMPONENT', `Unknown component '${component}'.${didYouMean(suggestions)}`, {
+    details: { component, field: 'component', suggestions, ...at(where) },
+  });
+}
+
+/**
+ * @throws AppError QSYS_UNKNOWN_CONTROL with suggestions. A component whose controls could not
+ * be read at discovery (none known) is not checked.
+ */
+export function requireControl(component: CatalogComponent, control: string, where: Where = {}): ControlState | undefined {
+  if (component.controls.size === 0) return undefined;
+  const found = component.controls.get(control);
+  if (found !== undefined) return found;
+  const suggestions = closestNames(control, component.controls.keys());
+  throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown control '${control}' of component '${component.name}'.${didYouMean(suggestions)}`, {
+    details: { component: component.name, control, controls: [control], field: 'control', suggestions, ...at(where) },
+  });
+}
+
+const NUMERIC_TYPES = new Set(['Float', 'Integer']);
+
+/** What a control of `type` accepts, in words; undefined when any value goes. */
+function expectedFor(type: string | undefined): string | undefined {
+  if (type === undefined) return undefined;
+  if (NUMERIC_TYPES.has(type)) return 'number';
+  if (type === 'Boolean') return 'boolean or 0/1';
+  if (type === 'Text') return 'string';
+  return undefined;
+}
+
+function typeMatches(type: string | undefined, value: ControlValue): boolean {
+  if (type === undefined) return true;
+  if (NUMERIC_TYPES.has(type)) return typeof value === 'number';
+  if (type === 'Boolean') return typeof value === 'boolean' || typeof value === 'number';
+  if (type === 'Text') return typeof value === 'string';
+  return true;
+}
+
+/**
+ * Checks one write against the control's metadata: not read-only, a value of the right type,
+ * and numbers within ValueMin..ValueMax.
+ * @throws AppError QSYS_CONTROL_READ_ONLY, QSYS_VALUE_TYPE_MISMATCH or QSYS_VALUE_OUT_OF_RANGE.
+ */
+export function checkWrite(
+  meta: ControlState,
+  write: { value?: ControlValue | undefined; position?: number | undefined },
+  where: Where = {},
+): void {
+  const component = meta.component;
+  const name = component === undefined ? `'${meta.name}'` : `'${meta.name}' of component '${component}'`;
+  const base = { ...(component === undefined ? {} : { component }), control: meta.name, ...at(where) };
+  if (meta.direction === 'Read Only') {
+    throw new AppError('QSYS_CONTROL_READ_ONLY', `Control ${name} is read-only`, {
+      details: { ...base, field: 'control', direction: meta.direction },
+    });
+  }
+  const value = write.value;
+  if (value === undefined) return;
+  if (!typeMatches(meta.type, value)) {
+    const expected = expectedFor(meta.type);
+    throw new AppError('QSYS_VALUE_TYPE_MISMATCH', `Control ${name} is ${meta.type}: it takes a ${expected}, not a ${typeof value}`, {
+      details: { ...base, field: 'value', type: meta.type, expected, got: value },
+    });
+  }
+  if (typeof value === 'number' && meta.valueMin !== undefined && meta.valueMax !== undefined) {
+    if (value < meta.valueMin || value > meta.valueMax) {
+      throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `Value ${value} is outside the range of control ${name}: ${meta.valueMin} to ${meta.valueMax}`, {
+        details: { ...base, field: 'value', valueMin: meta.valueMin, valueMax: meta.valueMax, got: value },
+      });
+    }
+  }
+}
