@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
 import type { ToolContext } from './tools/types.js';
+import { invalidParamsData, isInvalidInput } from './invalid-params.js';
 
 /** A W3C `traceparent` (version 00): only well-formed values are passed on. */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -132,6 +133,8 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       const appError = toAppError(err);
       if (appError.code === 'INTERNAL' && !(err instanceof AppError)) log.error({ err }, 'tool handler failed unexpectedly');
       log.info({ durationMs: Date.now() - started, outcome: 'error', code: appError.code }, 'tool call');
+      // Bad input found by the connector's catalog checks is protocol misuse: -32602, as for schema errors.
+      if (isInvalidInput(appError)) throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, appError.message, invalidParamsData(name, appError));
       return server.projectCallToolResult(toolErrorResult(appError), tool.outputSchemaJson);
     }
   }

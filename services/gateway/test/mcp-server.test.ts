@@ -184,16 +184,16 @@ describe.each<Era>(['legacy', 'auto'])('MCP over HTTP (client era %s)', (era) =>
     expect((err.data as { tool: string }).tool).toBe('qsys.explode');
   });
 
-  it('returns an unknown component as an isError result with the connector code', async () => {
-    const result = await client.callTool({ name: 'qsys.get_component', arguments: { component_name: 'Nope' } });
-    expect(result.isError).toBe(true);
-    const error = errorOf(result);
-    expect(error.code).toBe('QSYS_UNKNOWN_COMPONENT');
-    expect(error.details).toEqual({ component: 'Nope' });
-    expect(error.retryable).toBe(false);
-    expect(error.hint).toContain('qsys.list_components');
-    const text = result.content[0]?.type === 'text' ? result.content[0].text : '';
-    expect(text).toContain('QSYS_UNKNOWN_COMPONENT');
+  it('answers an unknown component from the connector with -32602, the argument path and the suggestions', async () => {
+    const err = await expectProtocolError(client.callTool({ name: 'qsys.get_component', arguments: { component_name: 'Nope' } }));
+    expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
+    const data = err.data as { code: string; tool: string; issues: Array<{ path: string; code: string }>; suggestions: string[]; details: Record<string, unknown>; hint: string };
+    expect(data.code).toBe('QSYS_UNKNOWN_COMPONENT');
+    expect(data.tool).toBe('qsys.get_component');
+    expect(data.issues).toEqual([{ path: 'component_name', message: "Unknown component 'Nope'", code: 'QSYS_UNKNOWN_COMPONENT' }]);
+    expect(data.suggestions).toEqual([]);
+    expect(data.details).toEqual({ component: 'Nope' });
+    expect(data.hint).toContain('qsys.list_components');
   });
 
   it('routes a call to the core it names', async () => {

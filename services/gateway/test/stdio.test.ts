@@ -22,9 +22,9 @@ describe('MCP over stdio (the same factory on a stdio-shaped transport)', () => 
       expect(headers[HEADERS.clientId]).toBe('stdio');
       expect(headers[HEADERS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
 
-      const failed = await client.callTool({ name: 'qsys.get_component', arguments: { component_name: 'Ghost' } });
-      expect(failed.isError).toBe(true);
-      expect(failed.structuredContent).toMatchObject({ error: { code: 'QSYS_UNKNOWN_COMPONENT' } });
+      await expect(client.callTool({ name: 'qsys.get_component', arguments: { component_name: 'Ghost' } })).rejects.toSatisfy(
+        (err: unknown) => err instanceof ProtocolError && err.code === JSON_RPC_CODES.INVALID_PARAMS && (err.data as { code: string }).code === 'QSYS_UNKNOWN_COMPONENT',
+      );
 
       await expect(client.callTool({ name: 'qsys.set_control', arguments: {} })).rejects.toSatisfy(
         (err: unknown) => err instanceof ProtocolError && err.code === JSON_RPC_CODES.INVALID_PARAMS,
