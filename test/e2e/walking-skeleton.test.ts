@@ -1,5 +1,5 @@
 import { Qrwc } from '@q-sys/qrwc';
-import type { Client } from '@modelcontextprotocol/client';
+import { ProtocolError, type Client } from '@modelcontextprotocol/client';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus } from '@qsys-mcp/bus';
@@ -36,7 +36,16 @@ function connectorEnv(): Record<string, string> {
 }
 
 function gatewayEnv(instance: string): Record<string, string> {
-  return { NATS_URL: nats.url, MCP_HTTP_PORT: '0', QSYS_CORE_ID: 'main', MCP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), GATEWAY_INSTANCE_ID: instance };
+  return {
+    NATS_URL: nats.url,
+    MCP_HTTP_PORT: '0',
+    QSYS_CORE_ID: 'main',
+    MCP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    GATEWAY_INSTANCE_ID: instance,
+    // Not a rate-limiting test: a limit this suite cannot reach.
+    MCP_RATE_LIMIT_RPM: '100000',
+    MCP_RATE_LIMIT_BURST: '10000',
+  };
 }
 
 /** The next HTTP client, alternating between the two gateway replicas. */
@@ -52,6 +61,24 @@ function ok(result: ToolResult): Record<string, unknown> {
 function toolError(result: ToolResult): { code: string; message: string; details?: Record<string, unknown> } {
   expect(result.isError, JSON.stringify(result)).toBe(true);
   return (result.structuredContent as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
+}
+
+interface InvalidParamsData {
+  code: string;
+  issues: Array<{ path: string; message: string }>;
+  suggestions: string[];
+  details: Record<string, unknown>;
+}
+
+/** Awaits a call that must fail with JSON-RPC -32602 and returns the error's data. */
+async function invalidParams(call: Promise<unknown>): Promise<InvalidParamsData> {
+  const err = await call.then(
+    (result) => new Error(`expected -32602, got ${JSON.stringify(result)}`),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ProtocolError);
+  expect((err as ProtocolError).code).toBe(-32602);
+  return (err as ProtocolError).data as InvalidParamsData;
 }
 
 async function startConnector(): Promise<ServiceProcess> {
@@ -199,13 +226,39 @@ describe('walking skeleton over real NATS', () => {
     expect(onCore[0]?.Value).toBe(-24);
   });
 
-  it('answers unknown component and control names with their codes', async () => {
-    const comp = toolError(await callTool(nextClient(), 'qsys.get_component', { component_name: 'No Such Component' }));
+  it('answers unknown component and control names with -32602, the argument and the closest names', async () => {
+    const comp = await invalidParams(callTool(nextClient(), 'qsys.get_component', { component_name: 'Main Mixr' }));
     expect(comp.code).toBe('QSYS_UNKNOWN_COMPONENT');
-    expect(comp.details).toMatchObject({ component: 'No Such Component' });
-    const ctl = toolError(await callTool(nextClient(), 'qsys.set_control', { component_name: 'Main Gain', control_name: 'no.such', value: 1 }));
+    expect(comp.issues[0]?.path).toBe('component_name');
+    expect(comp.suggestions[0]).toBe('Main Mixer');
+    const ctl = await invalidParams(callTool(nextClient(), 'qsys.set_control', { component_name: 'Main Gain', control_name: 'gian', value: 1 }));
     expect(ctl.code).toBe('QSYS_UNKNOWN_CONTROL');
-    expect(ctl.details).toMatchObject({ component: 'Main Gain', controls: ['no.such'] });
+    expect(ctl.issues[0]?.path).toBe('control_name');
+    expect(ctl.suggestions).toContain('gain');
+  });
+
+  it('refuses out-of-range, wrongly typed and read-only writes with -32602, and the Core does not change', async () => {
+    const before = (await qrcCall(wsUrl, 'Component.Get', { Name: 'Zone 1 Gain', Controls: [{ Name: 'gain' }] })) as { Controls: Array<{ Value: number }> };
+    const range = await invalidParams(callTool(nextClient(), 'qsys.set_control', { component_name: 'Zone 1 Gain', control_name: 'gain', value: -80 }));
+    expect(range.code).toBe('QSYS_VALUE_OUT_OF_RANGE');
+    expect(range.details).toMatchObject({ valueMin: -50, valueMax: 0, got: -80 });
+    expect(range.issues[0]?.path).toBe('value');
+    const type = await invalidParams(
+      callTool(nextClient(), 'qsys.set_controls', {
+        controls: [
+          { component_name: 'Zone 1 Gain', control_name: 'gain', value: -20 },
+          { component_name: 'Zone 1 Gain', control_name: 'mute', value: 'yes please' },
+        ],
+      }),
+    );
+    expect(type.code).toBe('QSYS_VALUE_TYPE_MISMATCH');
+    expect(type.issues[0]?.path).toBe('controls[1].value');
+    const readOnly = await invalidParams(callTool(nextClient(), 'qsys.set_control', { component_name: 'Input Meters', control_name: 'meter.1', value: 0 }));
+    expect(readOnly.code).toBe('QSYS_CONTROL_READ_ONLY');
+    const schema = await invalidParams(callTool(nextClient(), 'qsys.set_control', { component_name: 'Zone 1 Gain', control_name: 'gain', value: -20, ramp_time: 99 }));
+    expect(schema.issues[0]?.path).toBe('ramp_time');
+    const after = (await qrcCall(wsUrl, 'Component.Get', { Name: 'Zone 1 Gain', Controls: [{ Name: 'gain' }] })) as { Controls: Array<{ Value: number }> };
+    expect(after.Controls[0]?.Value).toBe(before.Controls[0]?.Value);
   });
 
   it('serves the same tools over stdio', async () => {
