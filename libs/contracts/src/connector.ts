@@ -57,6 +57,10 @@ export const CoreStatusReplySchema = z.object({
   status: z.object({ code: z.number().int(), string: z.string() }),
   componentCount: z.number().int().nonnegative(),
   connectedSince: z.string().optional(),
+  /** The connector's circuit breaker around this Core. */
+  breaker: z.object({ state: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']), nextAttemptAt: z.string().optional() }).optional(),
+  /** True while reads are answered from the live state (Core-side change group with AutoPoll). */
+  liveState: z.boolean().optional(),
 });
 export type CoreStatusReply = z.infer<typeof CoreStatusReplySchema>;
 
@@ -159,6 +163,18 @@ export type SetNamedControlRequest = z.infer<typeof SetNamedControlRequestSchema
 export const SetNamedControlReplySchema = z.object({ control: ControlStateSchema });
 export type SetNamedControlReply = z.infer<typeof SetNamedControlReplySchema>;
 
+// --- breaker.reset ----------------------------------------------------------------------
+
+export const ResetBreakerRequestSchema = z.object({}).strict();
+export type ResetBreakerRequest = z.infer<typeof ResetBreakerRequestSchema>;
+
+export const ResetBreakerReplySchema = z.object({
+  core: z.string(),
+  previousState: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']),
+  state: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']),
+});
+export type ResetBreakerReply = z.infer<typeof ResetBreakerReplySchema>;
+
 // --- events -----------------------------------------------------------------------------
 
 export const ControlChangeEventSchema = z.object({
@@ -184,3 +200,13 @@ export const ConnectionEventSchema = z.object({
   reason: z.string().optional(),
 });
 export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;
+
+export const BreakerEventSchema = z.object({
+  coreId: z.string(),
+  time: z.string(),
+  from: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']),
+  to: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']),
+  reason: z.string(),
+  nextAttemptAt: z.string().optional(),
+});
+export type BreakerEvent = z.infer<typeof BreakerEventSchema>;

@@ -9,6 +9,8 @@ import {
   GetNamedControlsRequestSchema,
   ListComponentsReplySchema,
   ListComponentsRequestSchema,
+  ResetBreakerReplySchema,
+  ResetBreakerRequestSchema,
   SetControlsRequestSchema,
   SetNamedControlReplySchema,
   SetNamedControlRequestSchema,
@@ -30,6 +32,7 @@ export const CORE_CONTRACTS = {
   'control.set': { request: SetControlsRequestSchema, reply: ControlsReplySchema },
   'named.get': { request: GetNamedControlsRequestSchema, reply: ControlsReplySchema },
   'named.set': { request: SetNamedControlRequestSchema, reply: SetNamedControlReplySchema },
+  'breaker.reset': { request: ResetBreakerRequestSchema, reply: ResetBreakerReplySchema },
 } as const satisfies Record<CoreOperation, CoreContract>;
 
 export type CoreRequest<Op extends CoreOperation> = z.infer<(typeof CORE_CONTRACTS)[Op]['request']>;

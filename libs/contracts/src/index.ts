@@ -55,6 +55,9 @@ export {
   SetNamedControlReplySchema,
   ControlChangeEventSchema,
   ConnectionEventSchema,
+  ResetBreakerRequestSchema,
+  ResetBreakerReplySchema,
+  BreakerEventSchema,
 } from './connector.js';
 export type {
   ControlState,
@@ -75,6 +78,9 @@ export type {
   SetNamedControlReply,
   ControlChangeEvent,
   ConnectionEvent,
+  ResetBreakerRequest,
+  ResetBreakerReply,
+  BreakerEvent,
 } from './connector.js';
 
 export { CORE_CONTRACTS } from './core-contracts.js';

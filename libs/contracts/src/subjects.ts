@@ -9,6 +9,7 @@ export const CORE_OPERATIONS = {
   setControls: 'control.set',
   getNamedControls: 'named.get',
   setNamedControl: 'named.set',
+  resetBreaker: 'breaker.reset',
 } as const;
 export type CoreOperation = (typeof CORE_OPERATIONS)[keyof typeof CORE_OPERATIONS];
 

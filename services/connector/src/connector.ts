@@ -20,6 +20,10 @@ import { createSetControlsHandler } from './handlers/control-set.js';
 import { createGetNamedControlsHandler } from './handlers/named-get.js';
 import { createSetNamedControlHandler } from './handlers/named-set.js';
 import { createStatusHandler } from './handlers/status.js';
+import { createResetBreakerHandler } from './handlers/breaker-reset.js';
+import type { BreakerOptions } from './breaker.js';
+import type { LiveStateOptions } from './live-state.js';
+import { ConnectorMetrics } from './metrics.js';
 
 /** Version reported to the NATS services framework. */
 export const CONNECTOR_VERSION = '0.1.0';
@@ -31,11 +35,17 @@ export interface ConnectorDeps {
   logger: Logger;
   /** Builds the QRC client (tests inject one); defaults to `new QrcClient(options)`. */
   createClient?: (options: QrcClientOptions) => QrcClientApi;
+  /** Circuit breaker settings. @default the spec's: 5 failures, 3 successes, 60000 ms */
+  breaker?: Omit<BreakerOptions, 'onStateChange'>;
+  /** Live state settings. @default AutoPoll every 100 ms */
+  liveState?: Omit<LiveStateOptions, 'onChanges'>;
 }
 
 /** A running connector. */
 export interface Connector {
   readonly session: CoreSession;
+  /** The connector's Prometheus registry and metrics. */
+  readonly metrics: ConnectorMetrics;
   /** Resolves once connected to the Core with the design discovered. @throws AppError CORE_UNAVAILABLE after `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<void>;
   /** Stops serving, then closes the Core connection. Does not close the bus. */
@@ -65,18 +75,25 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
   if (core.password !== undefined) clientOptions.password = core.password;
   const client = (deps.createClient ?? ((o) => new QrcClient(o)))(clientOptions);
 
+  const metrics = new ConnectorMetrics({ core: coreId });
+  const now = (): string => new Date().toISOString();
   const session = new CoreSession({
     coreId,
     host: core.host,
     port: core.port,
     client,
     logger,
+    metrics,
     requestTimeoutMs: core.requestTimeoutMs,
+    ...(deps.breaker === undefined ? {} : { breaker: deps.breaker }),
+    ...(deps.liveState === undefined ? {} : { liveState: deps.liveState }),
     onConnectionEvent: (event) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.connection), event),
-    onEngineStatus: (status) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.engineStatus), { coreId, time: new Date().toISOString(), ...status }),
+    onEngineStatus: (status) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.engineStatus), { coreId, time: now(), ...status }),
+    onControlChanges: (changes) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.controls), { coreId, time: now(), changes }),
+    onBreakerChange: (change) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.breaker), { coreId, time: now(), ...change }),
   });
 
-  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs };
+  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs, metrics };
   const handlers: Record<CoreOperation, EndpointHandler> = {
     [CORE_OPERATIONS.status]: createStatusHandler({ ...handlerDeps, coreId, host: core.host, port: core.port }),
     [CORE_OPERATIONS.listComponents]: createListComponentsHandler(handlerDeps),
@@ -85,6 +102,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
     [CORE_OPERATIONS.setControls]: createSetControlsHandler(handlerDeps),
     [CORE_OPERATIONS.getNamedControls]: createGetNamedControlsHandler(handlerDeps),
     [CORE_OPERATIONS.setNamedControl]: createSetNamedControlHandler(handlerDeps),
+    [CORE_OPERATIONS.resetBreaker]: createResetBreakerHandler({ ...handlerDeps, coreId }),
   };
 
   const service: ServiceHandle = await bus.serve({
@@ -105,6 +123,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
   let closing: Promise<void> | undefined;
   return {
     session,
+    metrics,
     waitReady: (timeoutMs) => session.waitReady(timeoutMs),
     close: () => {
       closing ??= (async () => {

@@ -1,8 +1,11 @@
-import { AppError, type ConnectionEvent } from '@qsys-mcp/contracts';
+import { AppError, type ConnectionEvent, type ControlChangeEvent } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { QrcClientApi } from '@qsys-mcp/qrc';
+import { BREAKER_STATES, CoreBreaker, type BreakerOptions, type BreakerStateChange } from './breaker.js';
 import { discoverCatalog, type Catalog } from './catalog.js';
-import { parseEngineStatus, statusGet, type EngineStatus } from './core-api.js';
+import { parseEngineStatus, statusGet, type EngineStatus, type QrcCaller } from './core-api.js';
+import { LiveState, type LiveStateOptions } from './live-state.js';
+import { BREAKER_STATE_VALUES, type ConnectorMetrics } from './metrics.js';
 
 /** Wait before discovering again after a failed discovery while connected, ms. */
 export const DISCOVERY_RETRY_MS = 1000;
@@ -14,31 +17,72 @@ export interface CoreSessionDeps {
   port: number;
   client: QrcClientApi;
   logger: Logger;
+  metrics: ConnectorMetrics;
   requestTimeoutMs: number;
-  /** Publishes a connection or engine-status event (fire and forget). */
+  breaker?: Omit<BreakerOptions, 'onStateChange'>;
+  liveState?: Omit<LiveStateOptions, 'onChanges'>;
+  /** Publishes a connection event (fire and forget). */
   onConnectionEvent: (event: ConnectionEvent) => void;
   onEngineStatus: (status: EngineStatus) => void;
+  onControlChanges: (changes: ControlChangeEvent['changes']) => void;
+  onBreakerChange: (change: BreakerStateChange) => void;
 }
 
 /**
- * The connector's view of one Core: the QRC client's connection, the last engine status and
- * the component catalog. On every (re)connect it reads `StatusGet` and discovers the design;
- * on an `EngineStatus` with a new DesignCode it discovers again.
+ * The connector's view of one Core: the QRC client's connection, the circuit breaker every
+ * operation goes through, the last engine status, the component catalog and the live state of
+ * every control. On every (re)connect it reads `StatusGet`, discovers the design and rebuilds
+ * the change group; on an `EngineStatus` with a new DesignCode it does it again.
  */
 export class CoreSession {
+  readonly breaker: CoreBreaker;
+  readonly live: LiveState;
+  /** Operations on the Core, through the breaker and timed. */
+  readonly caller: QrcCaller;
   #deps: CoreSessionDeps;
   #status: EngineStatus | undefined;
   #catalog: Catalog | undefined;
   #connectedSince: Date | undefined;
+  #everConnected = false;
   #discovering: Promise<void> | undefined;
   #readyWaiters: Array<() => void> = [];
   #closed = false;
 
   constructor(deps: CoreSessionDeps) {
     this.#deps = deps;
+    const { metrics, logger } = deps;
+    this.breaker = new CoreBreaker({
+      ...deps.breaker,
+      onStateChange: (change) => {
+        metrics.breakerState.set(BREAKER_STATE_VALUES[change.to]);
+        metrics.breakerTransitions.inc({ to: change.to });
+        const log = change.to === BREAKER_STATES.open ? logger.warn.bind(logger) : logger.info.bind(logger);
+        log({ from: change.from, to: change.to, reason: change.reason, nextAttemptAt: change.nextAttemptAt }, 'circuit breaker state changed');
+        deps.onBreakerChange(change);
+      },
+    });
+    this.live = new LiveState({
+      ...deps.liveState,
+      onChanges: (changes) => deps.onControlChanges(changes),
+    });
+    const client = deps.client;
+    this.caller = {
+      call: <T>(method: string, params?: unknown, options?: { timeoutMs?: number }) =>
+        this.breaker.run(async () => {
+          const end = metrics.coreRequestDuration.startTimer({ method });
+          try {
+            const result = await client.call<T>(method, params, options);
+            end({ outcome: 'ok' });
+            return result;
+          } catch (err) {
+            end({ outcome: 'error' });
+            throw err;
+          }
+        }),
+    };
   }
 
-  /** The QRC client, for operations on the Core. */
+  /** The raw QRC client (no breaker), for status reads that must work while the breaker is open. */
   get client(): QrcClientApi {
     return this.#deps.client;
   }
@@ -66,20 +110,35 @@ export class CoreSession {
 
   /** Starts connecting (and reconnecting) to the Core. */
   start(): void {
-    const { client, logger } = this.#deps;
+    const { client, logger, metrics } = this.#deps;
     client.on('connected', ({ reconnect }) => {
       this.#connectedSince = new Date();
+      metrics.activeConnections.set(1);
+      if (reconnect || this.#everConnected) metrics.reconnects.inc();
+      this.#everConnected = true;
+      this.breaker.record({ ok: true });
       logger.info({ reconnect }, 'connected to the Core');
       this.#publishConnection(true);
       void this.#discover('connect');
     });
     client.on('disconnected', ({ reason, willReconnect }) => {
       this.#connectedSince = undefined;
+      this.live.invalidate();
+      metrics.activeConnections.set(0);
+      metrics.connectionErrors.inc();
       logger.warn({ reason, willReconnect }, 'disconnected from the Core');
       this.#publishConnection(false, reason);
     });
+    client.on('reconnecting', ({ attempt, delayMs, reason }) => {
+      if (attempt > 1) metrics.connectionErrors.inc();
+      this.breaker.record({ ok: false, error: new AppError('CORE_UNAVAILABLE', reason) });
+      logger.debug({ attempt, delayMs, reason }, 'reconnecting to the Core');
+    });
     client.on('notification', (method, params) => {
-      if (method === 'EngineStatus') this.#onEngineStatus(parseEngineStatus(params));
+      if (method === 'ChangeGroup.Poll') {
+        this.live.apply(params);
+        metrics.cacheSize.set(this.live.size);
+      } else if (method === 'EngineStatus') this.#onEngineStatus(parseEngineStatus(params));
     });
     client.on('malformed', (raw) => logger.warn({ bytes: raw.length }, 'malformed frame from the Core dropped'));
     client.start();
@@ -117,6 +176,7 @@ export class CoreSession {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.breaker.shutdown();
     await this.#deps.client.close();
   }
 
@@ -126,31 +186,35 @@ export class CoreSession {
     this.#deps.onEngineStatus(status);
     if (previous !== undefined && previous.designCode !== status.designCode) {
       this.#deps.logger.info({ from: previous.designCode, to: status.designCode }, 'new design on the Core; discovering again');
+      this.live.invalidate();
       void this.#discover('design change');
     }
   }
 
   #discover(reason: string): Promise<void> {
     const run = async (): Promise<void> => {
-      const { client, logger, requestTimeoutMs } = this.#deps;
+      const { logger, requestTimeoutMs, metrics } = this.#deps;
       try {
-        const status = await statusGet(client, requestTimeoutMs);
+        const status = await statusGet(this.caller, requestTimeoutMs);
         this.#status = status;
         this.#deps.onEngineStatus(status);
         const started = performance.now();
-        this.#catalog = await discoverCatalog(client, status.designCode, requestTimeoutMs, (component, err) =>
+        const catalog = await discoverCatalog(this.caller, status.designCode, requestTimeoutMs, (component, err) =>
           logger.warn({ component, err }, 'cannot read the controls of a component; kept without controls'),
         );
+        this.#catalog = catalog;
+        await this.live.build(this.caller, catalog, requestTimeoutMs);
+        metrics.cacheSize.set(this.live.size);
         logger.info(
-          { reason, design: status.designName, components: this.#catalog.size, ms: Math.round(performance.now() - started) },
-          'design discovered',
+          { reason, design: status.designName, components: catalog.size, controls: this.live.size, ms: Math.round(performance.now() - started) },
+          'design discovered; live state built',
         );
       } catch (err) {
         if (this.#closed) return;
         logger.error({ err, reason }, 'design discovery failed');
-        if (client.connected) {
+        if (this.connected) {
           setTimeout(() => {
-            if (!this.#closed && client.connected && this.#catalog === undefined) void this.#discover('retry');
+            if (!this.#closed && this.connected && !this.live.live) void this.#discover('retry');
           }, DISCOVERY_RETRY_MS).unref();
         }
       }

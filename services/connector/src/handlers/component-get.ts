@@ -1,4 +1,4 @@
-import { GetComponentRequestSchema, type GetComponentReply } from '@qsys-mcp/contracts';
+import { GetComponentRequestSchema, type ControlState, type GetComponentReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import { requireComponent, requireControl } from '../catalog-checks.js';
 import { componentGet, getComponentControls } from '../core-api.js';
@@ -7,7 +7,8 @@ import { nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } from './con
 /**
  * `qsys.<core>.component.get`: every control of a component with its metadata
  * (`Component.GetControls`), or only the named ones (`Component.Get`, enriched from the catalog).
- * Names are checked against the catalog first (unknown ones never reach the Core).
+ * Names are checked against the catalog first (unknown ones never reach the Core). While the
+ * live state is live, the answer comes from it with no Core round trip.
  */
 export function createGetComponentHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
@@ -19,15 +20,36 @@ export function createGetComponentHandler(deps: HandlerDeps): EndpointHandler {
       const known = requireComponent(catalog, component);
       controls?.forEach((control, index) => requireControl(known, control, { index }));
     }
+    const fromLive = readLive(deps, component, controls);
+    if (fromLive !== undefined) {
+      deps.metrics.cacheHits.inc();
+      const reply: GetComponentReply = { name: component, type: catalog?.components.get(component)?.type ?? '', controls: fromLive };
+      return reply;
+    }
+    deps.metrics.cacheMisses.inc();
     try {
       const states =
         controls === undefined
-          ? await getComponentControls(session.client, component, timeoutMs)
-          : (await componentGet(session.client, component, controls, timeoutMs)).map((s) => catalog?.enrich(component, s) ?? s);
+          ? await getComponentControls(session.caller, component, timeoutMs)
+          : (await componentGet(session.caller, component, controls, timeoutMs)).map((s) => catalog?.enrich(component, s) ?? s);
       const reply: GetComponentReply = { name: component, type: catalog?.components.get(component)?.type ?? '', controls: states };
       return reply;
     } catch (err) {
       throw nameCoreError(err, component, controls, catalog?.components.get(component)?.controls);
     }
   };
+}
+
+/** The component's controls from the live state (catalog order), or undefined when not live. */
+function readLive(deps: HandlerDeps, component: string, controls: readonly string[] | undefined): ControlState[] | undefined {
+  const { live, catalog } = deps.session;
+  if (!live.live || catalog === undefined) return undefined;
+  const names = controls ?? [...(catalog.components.get(component)?.controls.keys() ?? [])];
+  const out: ControlState[] = [];
+  for (const name of names) {
+    const state = live.get(component, name);
+    if (state === undefined) return undefined;
+    out.push(state);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { BusRequest } from '@qsys-mcp/bus';
 import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
 import type { CoreSession } from '../core-session.js';
+import type { ConnectorMetrics } from '../metrics.js';
 
 /** What every connector handler depends on. */
 export interface HandlerDeps {
@@ -10,6 +11,7 @@ export interface HandlerDeps {
   logger: Logger;
   /** Upper bound of one Core request, ms. */
   requestTimeoutMs: number;
+  metrics: ConnectorMetrics;
 }
 
 /**

@@ -6,7 +6,7 @@ import { groupBy, nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } fr
 
 /**
  * `qsys.<core>.control.get`: controls of any components; one `Component.Get` per component,
- * sent concurrently. Replies keep the request's order.
+ * sent concurrently, unless every control is in the live state. Replies keep the request's order.
  */
 export function createGetControlsHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
@@ -17,13 +17,20 @@ export function createGetControlsHandler(deps: HandlerDeps): EndpointHandler {
     if (catalog !== undefined) {
       controls.forEach((ref, index) => requireControl(requireComponent(catalog, ref.component, { index }), ref.control, { index }));
     }
+    const fromLive = controls.map((c) => session.live.get(c.component, c.control));
+    if (fromLive.every((s): s is ControlState => s !== undefined)) {
+      deps.metrics.cacheHits.inc();
+      const reply: ControlsReply = { controls: fromLive };
+      return reply;
+    }
+    deps.metrics.cacheMisses.inc();
     const byComponent = groupBy(controls, (c) => c.component);
     const read = new Map<string, ControlState>();
     await Promise.all(
       [...byComponent].map(async ([component, refs]) => {
         const names = refs.map((r) => r.control);
         try {
-          for (const s of await componentGet(session.client, component, names, timeoutMs)) {
+          for (const s of await componentGet(session.caller, component, names, timeoutMs)) {
             read.set(`${component}\u0000${s.name}`, catalog?.enrich(component, s) ?? s);
           }
         } catch (err) {

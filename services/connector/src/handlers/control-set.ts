@@ -34,7 +34,9 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
           return write;
         });
         try {
-          const states = await componentSet(session.client, component, writes, timeoutMs);
+          const states = await componentSet(session.caller, component, writes, timeoutMs);
+          // Reads right after the write see what the Core reported, before the next poll.
+          session.live.applyWrite(component, states);
           return states.map((s) => catalog?.enrich(component, s) ?? s);
         } catch (err) {
           throw nameCoreError(err, component, writes.map((w) => w.control), catalog?.components.get(component)?.controls);

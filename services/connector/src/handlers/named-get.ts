@@ -8,7 +8,7 @@ export function createGetNamedControlsHandler(deps: HandlerDeps): EndpointHandle
   return async (req) => {
     const { names } = parseRequest(GetNamedControlsRequestSchema, req);
     try {
-      const reply: ControlsReply = { controls: await namedGet(deps.session.client, names, timeLeftMs(req, deps.requestTimeoutMs)) };
+      const reply: ControlsReply = { controls: await namedGet(deps.session.caller, names, timeLeftMs(req, deps.requestTimeoutMs)) };
       return reply;
     } catch (err) {
       throw nameNamedError(err, names);

@@ -9,7 +9,7 @@ export function createSetNamedControlHandler(deps: HandlerDeps): EndpointHandler
   return async (req) => {
     const write = parseRequest(SetNamedControlRequestSchema, req);
     try {
-      const reply: SetNamedControlReply = { control: await namedSet(deps.session.client, write, timeLeftMs(req, deps.requestTimeoutMs)) };
+      const reply: SetNamedControlReply = { control: await namedSet(deps.session.caller, write, timeLeftMs(req, deps.requestTimeoutMs)) };
       return reply;
     } catch (err) {
       throw nameNamedError(err, [write.name]);

@@ -22,6 +22,9 @@ export function createStatusHandler(deps: HandlerDeps & { coreId: string; host: 
       status: status?.status ?? { code: -1, string: 'Unknown' },
       componentCount: session.catalog?.size ?? 0,
     };
+    const nextAttemptAt = session.breaker.nextAttemptAt;
+    reply.breaker = { state: session.breaker.state, ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() }) };
+    reply.liveState = session.live.live;
     const since = session.connectedSince;
     if (since !== undefined) reply.connectedSince = since.toISOString();
     return reply;
