@@ -81,6 +81,29 @@ export class ChangeGroup {
     return this.members.size;
   }
 
+  /**
+   * Moves the group onto the controls of a new design (`loadDesign`): members the new design
+   * lacks are dropped, the others are reported on the next poll.
+   * @returns the number of members dropped.
+   */
+  rebind(store: ControlStore): number {
+    let dropped = 0;
+    this.meters = 0;
+    for (const [key, m] of this.members) {
+      const control = m.named === undefined ? store.control(m.control.component ?? '', m.control.name) : store.named.get(m.named);
+      if (!control) {
+        this.members.delete(key);
+        dropped++;
+        continue;
+      }
+      this.members.set(key, { control, named: m.named, sent: -1 });
+      if (control.spec.meter) this.meters++;
+    }
+    this.polledSeq = -1;
+    this.pending = true;
+    return dropped;
+  }
+
   /** The changes since the last poll, marking them as reported. */
   poll(store: ControlStore): readonly ChangeEntry[] {
     if (!this.pending && this.meters === 0 && store.seq === this.polledSeq) return NO_CHANGES;
@@ -131,6 +154,13 @@ export class ChangeGroupRegistry {
   /** Number of groups. */
   get size(): number {
     return this.groups.size;
+  }
+
+  /** Moves every group onto a new design's controls (see {@link ChangeGroup.rebind}); returns the members dropped. */
+  rebind(store: ControlStore): number {
+    let dropped = 0;
+    for (const group of this.groups.values()) dropped += group.rebind(store);
+    return dropped;
   }
 
   /** Deletes every group (connection closed). */

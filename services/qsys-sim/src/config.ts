@@ -5,10 +5,14 @@ export const DEFAULT_CONFIG = {
   tcpPort: 1710,
   idleTimeoutMs: 60_000,
   logLevel: 'info',
+  adminPort: null,
+  pair: false,
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const OFF = ['off', 'false', 'none', 'disabled'];
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
 
 /** The simulator process's configuration, read once from the environment. */
 export interface SimConfig {
@@ -28,6 +32,14 @@ export interface SimConfig {
   readonly idleTimeoutMs: number;
   /** `LOG_LEVEL`: pino level. @default 'info' */
   readonly logLevel: string;
+  /** `SIM_ADMIN_PORT`: admin HTTP port, 0 = chosen by the OS; null (unset or `off`) = no admin interface. @default null */
+  readonly adminPort: number | null;
+  /** `SIM_PAIR`: start a redundant pair (primary Active, backup Standby). @default false */
+  readonly pair: boolean;
+  /** `SIM_BACKUP_WS_PORT`: the backup Core's WebSocket port (pair only). @default wsPort + 1, or 0 when wsPort is 0 */
+  readonly backupWsPort: number;
+  /** `SIM_BACKUP_TCP_PORT`: the backup Core's TCP port (pair only), `off` = none. @default tcpPort + 1, 0 when tcpPort is 0, off when tcpPort is off */
+  readonly backupTcpPort: number | null;
 }
 
 /** The environment is invalid; `problems` lists every variable at fault. */
@@ -57,25 +69,52 @@ function integer(env: Record<string, string | undefined>, name: string, min: num
   return n;
 }
 
+/** A port that `off` (or `false`, `none`, `disabled`) turns off (null). */
+function port(env: Record<string, string | undefined>, name: string, fallback: number | null, problems: string[]): number | null {
+  const raw = text(env, name);
+  if (raw !== undefined && OFF.includes(raw.trim().toLowerCase())) return null;
+  if (raw === undefined) return fallback;
+  return integer(env, name, 0, 65_535, 0, problems);
+}
+
+function flag(env: Record<string, string | undefined>, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = text(env, name)?.trim().toLowerCase();
+  if (raw === undefined) return fallback;
+  if (TRUE.includes(raw)) return true;
+  if (FALSE.includes(raw)) return false;
+  problems.push(`${name}=${JSON.stringify(raw)}: must be true or false`);
+  return fallback;
+}
+
+/** The port next to `p` (0 stays 0: the OS chooses; null stays off). */
+function nextPort(p: number | null): number | null {
+  if (p === null || p === 0) return p;
+  return p < 65_535 ? p + 1 : 0;
+}
+
 /**
  * Reads the simulator's configuration from `env` (normally `process.env`).
  * @throws {ConfigError} listing every invalid variable.
  */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<SimConfig> {
   const problems: string[] = [];
-  const rawTcp = text(env, 'SIM_TCP_PORT');
-  const tcpPort = rawTcp !== undefined && OFF.includes(rawTcp.trim().toLowerCase()) ? null : integer(env, 'SIM_TCP_PORT', 0, 65_535, DEFAULT_CONFIG.tcpPort, problems);
+  const tcpPort = port(env, 'SIM_TCP_PORT', DEFAULT_CONFIG.tcpPort, problems);
+  const wsPort = integer(env, 'SIM_WS_PORT', 0, 65_535, DEFAULT_CONFIG.wsPort, problems);
   const logLevel = text(env, 'LOG_LEVEL') ?? DEFAULT_CONFIG.logLevel;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
   const config: SimConfig = {
     host: text(env, 'SIM_HOST') ?? DEFAULT_CONFIG.host,
-    wsPort: integer(env, 'SIM_WS_PORT', 0, 65_535, DEFAULT_CONFIG.wsPort, problems),
+    wsPort,
     tcpPort,
     designPath: text(env, 'SIM_DESIGN'),
     username: text(env, 'SIM_USERNAME'),
     password: text(env, 'SIM_PASSWORD'),
     idleTimeoutMs: integer(env, 'SIM_IDLE_TIMEOUT_MS', 0, 86_400_000, DEFAULT_CONFIG.idleTimeoutMs, problems),
     logLevel,
+    adminPort: port(env, 'SIM_ADMIN_PORT', DEFAULT_CONFIG.adminPort, problems),
+    pair: flag(env, 'SIM_PAIR', DEFAULT_CONFIG.pair, problems),
+    backupWsPort: integer(env, 'SIM_BACKUP_WS_PORT', 0, 65_535, nextPort(wsPort) ?? 0, problems),
+    backupTcpPort: port(env, 'SIM_BACKUP_TCP_PORT', nextPort(tcpPort), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,16 +1,9 @@
 import type { Logger } from '@qsys-mcp/observability';
 import type { ControlStore } from './control-store.js';
 import type { EngineInfo } from './design-types.js';
+import type { FaultInjector } from './faults.js';
 import type { SnapshotBanks } from './snapshots.js';
 import type { RequestStats } from './stats.js';
-
-/** Faults the simulator can be told to inject (see `Simulator.setFaults`). */
-export interface Faults {
-  /** Delay before each reply, ms (0 = none). */
-  responseDelayMs: number;
-  /** Read requests but never answer them (a hung Core). */
-  unresponsive: boolean;
-}
 
 /** Logon credentials; a Logon must match every field that is set. */
 export interface Credentials {
@@ -18,16 +11,22 @@ export interface Credentials {
   password: string | undefined;
 }
 
-/** What every connection of one simulator shares. */
+/**
+ * What every connection of one Core shares. `store` and `snapshots` belong to the running
+ * design, which the Cores of a redundant pair share and `loadDesign` replaces: read them
+ * through the context each time, never keep them.
+ */
 export interface SimContext {
   readonly store: ControlStore;
   readonly snapshots: SnapshotBanks;
-  /** Current engine status (mutable: the simulator can switch State). */
+  /** This Core's engine status (mutable: State, DesignCode can be switched). */
   engine: EngineInfo;
   /** Set when a Logon is required. */
   readonly credentials: Credentials | undefined;
+  /** This Core's request counts. */
   readonly stats: RequestStats;
-  readonly faults: Faults;
+  /** This Core's injected faults. */
+  readonly faults: FaultInjector;
   readonly logger: Logger;
   /** Smallest AutoPoll period, ms. */
   readonly minAutoPollMs: number;

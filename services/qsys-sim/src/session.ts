@@ -1,4 +1,5 @@
 import { ChangeGroupRegistry } from './change-groups.js';
+import { ERROR_EXEMPT_METHODS } from './faults.js';
 import { METHODS, OPEN_METHODS, STANDBY_METHODS } from './methods/index.js';
 import { RpcError, encodeError, encodeNotification, encodeResult, encodeRpcError, type QrcErrorName, type RpcId } from './protocol.js';
 import type { Logger } from '@qsys-mcp/observability';
@@ -68,9 +69,14 @@ export class Session implements SessionApi {
     }, delayMs).unref();
   }
 
-  /** Sends a notification (no id). */
+  /** Sends a notification (no id); a hung Core (`unresponsive`) sends nothing. */
   notify(method: string, params: unknown): void {
-    if (!this.closed) this.conn.send(encodeNotification(method, params));
+    if (!this.closed && !this.ctx.faults.unresponsive) this.conn.send(encodeNotification(method, params));
+  }
+
+  /** Sends a frame as is (fault injection: malformed or unsolicited frames). */
+  sendRaw(frame: string): void {
+    if (!this.closed) this.conn.send(frame);
   }
 
   private reply(frame: string): void {
@@ -127,6 +133,11 @@ export class Session implements SessionApi {
     }
     if (this.ctx.engine.State === 'Standby' && !STANDBY_METHODS.has(method)) {
       if (hasId) this.fail(rid, 'STANDBY', method);
+      return;
+    }
+    // Injected errors hit only requests that would have run; nothing is applied.
+    if (this.ctx.faults.errorRate > 0 && !ERROR_EXEMPT_METHODS.has(method) && this.ctx.faults.drawError()) {
+      if (hasId) this.fail(rid, 'SERVER_ERROR', 'injected error');
       return;
     }
     let result: unknown;

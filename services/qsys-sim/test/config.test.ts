@@ -12,7 +12,18 @@ describe('loadConfig', () => {
       password: undefined,
       idleTimeoutMs: 60_000,
       logLevel: 'info',
+      adminPort: null,
+      pair: false,
+      backupWsPort: 8082,
+      backupTcpPort: 1711,
     });
+  });
+
+  it('reads the admin port and pair mode; backup ports follow the primary\'s unless set', () => {
+    expect(loadConfig({ SIM_ADMIN_PORT: '0', SIM_PAIR: 'true', SIM_WS_PORT: '0', SIM_TCP_PORT: '0' })).toMatchObject({ adminPort: 0, pair: true, backupWsPort: 0, backupTcpPort: 0 });
+    expect(loadConfig({ SIM_ADMIN_PORT: 'off', SIM_TCP_PORT: 'off' })).toMatchObject({ adminPort: null, pair: false, backupTcpPort: null });
+    expect(loadConfig({ SIM_PAIR: '1', SIM_BACKUP_WS_PORT: '9001', SIM_BACKUP_TCP_PORT: 'off' })).toMatchObject({ pair: true, backupWsPort: 9001, backupTcpPort: null });
+    expect(() => loadConfig({ SIM_PAIR: 'maybe', SIM_ADMIN_PORT: '-5' })).toThrow(ConfigError);
   });
 
   it('reads every variable, 0 ports and TCP off', () => {

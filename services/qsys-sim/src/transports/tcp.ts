@@ -1,14 +1,20 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { MAX_FRAME_BYTES, type SessionFactory, type TransportServer } from './types.js';
-import type { Logger } from '@qsys-mcp/observability';
+import { MAX_FRAME_BYTES, type TransportOptions, type TransportServer } from './types.js';
 
 /**
  * QRC over TCP: JSON-RPC messages terminated by NUL (`\0`) in both directions. Frames may be
  * split across or packed into TCP segments.
  */
-export async function startTcpTransport(host: string, port: number, createSession: SessionFactory, logger: Logger): Promise<TransportServer> {
+export async function startTcpTransport(options: TransportOptions): Promise<TransportServer> {
+  const { host, port, createSession, refuse, logger } = options;
   const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true }, (socket) => {
+    if (refuse()) {
+      // A reset rather than a clean close: as close to "connection refused" as a listening port gets.
+      socket.on('error', () => undefined);
+      socket.resetAndDestroy();
+      return;
+    }
     sockets.add(socket);
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const session = createSession({

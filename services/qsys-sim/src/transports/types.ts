@@ -1,7 +1,20 @@
+import type { Logger } from '@qsys-mcp/observability';
 import type { Connection, Session } from '../session.js';
 
 /** Creates (and starts) the session of a new connection. */
 export type SessionFactory = (conn: Connection) => Session;
+
+/** What a transport needs to start. */
+export interface TransportOptions {
+  /** Interface to listen on. */
+  readonly host: string;
+  /** Port; 0 = chosen by the OS. */
+  readonly port: number;
+  readonly createSession: SessionFactory;
+  /** Asked for each new connection: true = reset it at once (the `refuseConnections` fault). */
+  readonly refuse: () => boolean;
+  readonly logger: Logger;
+}
 
 /** A listening transport. */
 export interface TransportServer {

@@ -1,14 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_FRAME_BYTES, type SessionFactory, type TransportServer } from './types.js';
-import type { AddressInfo } from 'node:net';
+import { MAX_FRAME_BYTES, type TransportOptions, type TransportServer } from './types.js';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@qsys-mcp/observability';
 
 /** The QRWC endpoint path of a Core. */
 export const QRC_WS_PATH = '/qrc-public-api/v0';
 
-function refuse(socket: Duplex, status: string): void {
+function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
 }
@@ -16,18 +15,24 @@ function refuse(socket: Duplex, status: string): void {
 /**
  * QRC over WebSocket at {@link QRC_WS_PATH}: one JSON-RPC message per text frame (a trailing
  * NUL is tolerated). Upgrades on other paths get 404; plain HTTP requests get 404 (426 on the
- * API path).
+ * API path). While `refuse()` holds, new TCP connections to the port are reset at once.
  */
-export async function startWsTransport(host: string, port: number, createSession: SessionFactory, logger: Logger): Promise<TransportServer> {
+export async function startWsTransport(options: TransportOptions): Promise<TransportServer> {
+  const { host, port, createSession, refuse, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const clients = new Set<WebSocket>();
   const http = createServer((req, res) => {
     res.writeHead(req.url?.split('?')[0] === QRC_WS_PATH ? 426 : 404, { 'content-length': '0' });
     res.end();
   });
+  http.on('connection', (socket: Socket) => {
+    if (!refuse()) return;
+    socket.on('error', () => undefined);
+    socket.resetAndDestroy();
+  });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (req.url?.split('?')[0] !== QRC_WS_PATH) {
-      refuse(socket, '404 Not Found');
+      rejectUpgrade(socket, '404 Not Found');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
