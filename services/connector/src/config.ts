@@ -1,85 +1,290 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreIdSchema } from '@qsys-mcp/contracts';
 
-const bool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
-const port = z.coerce.number().int().min(0).max(65535);
-const ms = (dflt: number) => z.coerce.number().int().min(1).default(dflt);
+type Env = Readonly<Record<string, string | undefined>>;
 
-/** Environment of the connector; defaults live here. */
+// An empty variable (`FOO=` in a compose file) counts as unset, so the file or the default applies.
+const env = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+const bool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
+const ms = z.number().int().min(1).max(86_400_000);
+const envMs = z.coerce.number().int().min(1).max(86_400_000);
+
+/** Environment of the connector. No defaults here: an unset variable lets the file's value through. */
 const EnvSchema = z.object({
+  MCP_CONFIG: env(z.string().optional()),
   /** Core id used in subjects (`qsys.<id>.*`). */
-  QSYS_CORE_ID: CoreIdSchema.default('main'),
+  QSYS_CORE_ID: env(CoreIdSchema.optional()),
   /** Core host name or address. */
-  QSYS_HOST: z.string().min(1, 'QSYS_HOST is required: the Core (or simulator) address'),
+  QSYS_HOST: env(z.string().min(1).optional()),
   /** Port; default 443 with QSYS_SECURE, 80 without, 1710 with QSYS_TRANSPORT=tcp. */
-  QSYS_PORT: port.optional(),
+  QSYS_PORT: env(z.coerce.number().int().min(1).max(65535).optional()),
   /** wss:// (true) or ws:// (false). */
-  QSYS_SECURE: bool.default(true),
+  QSYS_SECURE: env(bool.optional()),
   /** `websocket` (QRWC endpoint /qrc-public-api/v0) or `tcp` (QRC on 1710). */
-  QSYS_TRANSPORT: z.enum(['websocket', 'tcp']).default('websocket'),
+  QSYS_TRANSPORT: env(z.enum(['websocket', 'tcp']).optional()),
   /** Accept the Core's self-signed certificate (Cores ship one). */
-  QSYS_ALLOW_SELF_SIGNED: bool.default(true),
-  QSYS_USERNAME: z.string().optional(),
-  QSYS_PASSWORD: z.string().optional(),
+  QSYS_ALLOW_SELF_SIGNED: env(bool.optional()),
+  QSYS_USERNAME: env(z.string().optional()),
+  QSYS_PASSWORD: env(z.string().optional()),
   /** Per-request timeout to the Core. */
-  QSYS_REQUEST_TIMEOUT_MS: ms(5000),
+  QSYS_REQUEST_TIMEOUT_MS: env(envMs.optional()),
   /** First reconnect delay; doubles with jitter up to QSYS_RECONNECT_MAX_MS. */
-  QSYS_RECONNECT_INTERVAL_MS: ms(1000),
-  QSYS_RECONNECT_MAX_MS: ms(30_000),
+  QSYS_RECONNECT_INTERVAL_MS: env(envMs.optional()),
+  QSYS_RECONNECT_MAX_MS: env(envMs.optional()),
   /** NoOp keepalive after this much idle time (the Core drops clients idle for 60 s). */
-  QSYS_KEEPALIVE_MS: ms(15_000),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  CONNECTOR_INSTANCE_ID: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QSYS_KEEPALIVE_MS: env(envMs.optional()),
+  NATS_URL: env(z.string().default('nats://127.0.0.1:4222')),
+  CONNECTOR_INSTANCE_ID: env(z.string().min(1).optional()),
+  LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+/**
+ * The config file's `qrwc` section: how to reach the Q-SYS Core. The same section as the
+ * gateway's config file schema (`services/gateway/src/config-file.ts`); keep them in step.
+ * Every key is optional; unknown keys are refused.
+ */
+export const QrwcSettingsSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    reconnectInterval: ms,
+    secure: z.boolean(),
+    transport: z.enum(['websocket', 'tcp']),
+    allowSelfSigned: z.boolean(),
+    username: z.string(),
+    password: z.string(),
+    coreId: CoreIdSchema,
+    requestTimeoutMs: ms,
+    reconnectMaxMs: ms,
+    keepaliveMs: ms,
+  })
+  .partial()
+  .strict();
+/** The `qrwc` section of the config file. */
+export type QrwcSettings = z.input<typeof QrwcSettingsSchema>;
+
+/** Defaults of the Core settings, applied under the config file and the environment. */
+export const DEFAULT_CORE_SETTINGS = Object.freeze({
+  coreId: 'main',
+  secure: true,
+  transport: 'websocket',
+  allowSelfSigned: true,
+  requestTimeoutMs: 5000,
+  reconnectIntervalMs: 1000,
+  reconnectMaxMs: 30_000,
+  keepaliveMs: 15_000,
 });
 
 /** The connector's validated, frozen configuration. */
 export interface ConnectorConfig {
+  /** Core id in the subjects (`QSYS_CORE_ID`, `qrwc.coreId`). @default 'main' */
   coreId: string;
   core: {
+    /** Core address (`QSYS_HOST`, `qrwc.host`); required. */
     host: string;
+    /** Core port (`QSYS_PORT`, `qrwc.port`). @default 443 with wss, 80 with ws, 1710 with tcp */
     port: number;
+    /** `wss`/`ws` from `QSYS_SECURE`/`qrwc.secure`, `tcp` from `QSYS_TRANSPORT`/`qrwc.transport`. @default 'wss' */
     transport: 'ws' | 'wss' | 'tcp';
+    /** Accept a self-signed certificate (`QSYS_ALLOW_SELF_SIGNED`, `qrwc.allowSelfSigned`). @default true */
     allowSelfSigned: boolean;
+    /** Logon user (`QSYS_USERNAME`, `qrwc.username`). @default undefined */
     username: string | undefined;
+    /** Logon PIN (`QSYS_PASSWORD`, `qrwc.password`); never logged. @default undefined */
     password: string | undefined;
+    /** Timeout of one Core request, ms (`QSYS_REQUEST_TIMEOUT_MS`, `qrwc.requestTimeoutMs`). @default 5000 */
     requestTimeoutMs: number;
+    /** First reconnect delay, ms (`QSYS_RECONNECT_INTERVAL_MS`, `qrwc.reconnectInterval`). @default 1000 */
     reconnectIntervalMs: number;
+    /** Longest reconnect delay, ms (`QSYS_RECONNECT_MAX_MS`, `qrwc.reconnectMaxMs`). @default 30000, or the reconnect interval when larger */
     reconnectMaxMs: number;
+    /** NoOp keepalive after this much send-idle time, ms (`QSYS_KEEPALIVE_MS`, `qrwc.keepaliveMs`). @default 15000 */
     keepaliveMs: number;
   };
+  /** NATS server (`NATS_URL`). @default 'nats://127.0.0.1:4222' */
   natsUrl: string;
+  /** Instance id (`CONNECTOR_INSTANCE_ID`). @default `<hostname>-<pid>` */
   instanceId: string;
+  /** pino level (`LOG_LEVEL`). @default 'info' */
   logLevel: string;
 }
 
-/**
- * Parses the connector's configuration from the environment.
- * @throws Error listing every problem (variable, expected, got) when the environment is invalid.
- */
-export function loadConfig(env: Record<string, string | undefined>): Readonly<ConnectorConfig> {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new Error(`Invalid connector configuration:\n${lines.join('\n')}`);
+/** Options of {@link loadConfig}. */
+export interface ConnectorConfigOptions {
+  /** Config file whose `qrwc` section is read (`--config`); wins over `MCP_CONFIG`. */
+  configPath?: string;
+  /**
+   * The `qrwc` section, already read (the standalone process reads the file once). When given,
+   * no file is read.
+   */
+  qrwc?: QrwcSettings;
+}
+
+/** The connector's configuration is invalid; `problems` lists every problem, one line each. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid connector configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = Object.freeze([...problems]);
   }
-  const e = parsed.data;
-  const transport = e.QSYS_TRANSPORT === 'tcp' ? 'tcp' : e.QSYS_SECURE ? 'wss' : 'ws';
+}
+
+/**
+ * Parses the connector's command line: `--config PATH` or `--config=PATH`.
+ * @throws ConfigError listing unknown arguments and a `--config` without a path.
+ */
+export function parseCommandLine(argv: readonly string[]): ConnectorConfigOptions {
+  const options: ConnectorConfigOptions = {};
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--config' || arg.startsWith('--config=')) {
+      const value = arg === '--config' ? argv[i + 1] : arg.slice('--config='.length);
+      if (arg === '--config' && value !== undefined && !value.startsWith('--')) i++;
+      if (value === undefined || value === '' || value.startsWith('--')) problems.push('--config: expected a file path, got nothing');
+      else options.configPath = value;
+    } else problems.push(`${JSON.stringify(arg)}: expected --config PATH or --config=PATH, got an unknown argument`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return options;
+}
+
+const SECRET = new Set(['QSYS_PASSWORD', 'password']);
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('') || '(root)';
+}
+
+function shown(value: unknown, secret: boolean): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return secret ? 'a string (redacted)' : JSON.stringify(value);
+  if (secret) return `a ${typeof value}`;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return Array.isArray(value) ? 'an array' : `an ${typeof value}`;
+}
+
+/** `path: expected X, got Y` per issue; unknown keys one line each; passwords never shown. */
+function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[], rawOf: (path: readonly PropertyKey[], input: unknown) => unknown): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const known = Object.keys(QrwcSettingsSchema.shape).join(', ');
+      return issue.keys.map((k) => `${pathOf([...path, k])}: expected one of the keys ${known}, got an unknown key`);
+    }
+    const secret = path.some((k) => typeof k === 'string' && SECRET.has(k));
+    // zod's message reads "Invalid input: expected number, received string"; keep its expectation.
+    const expected = issue.message.replace(/^[^:]*:\s*/, '').replace(/,? received .*$/, '');
+    return [`${pathOf(path)}: ${expected}, got ${shown(rawOf(path, 'input' in issue ? issue.input : undefined), secret)}`];
+  });
+}
+
+const VARIABLE = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Reads the `qrwc` section of a config file, `${VAR}` substituted from `env`, and validates it. */
+function readQrwcSection(path: string, environment: Env, problems: string[]): QrwcSettings | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (err) {
+    // Never echo the file (it may hold secrets): the error code or "syntax error" only.
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push(`config file ${path}: ${code === undefined ? 'expected valid JSON, got a syntax error' : `expected a readable JSON file, got ${code}`}`);
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    problems.push(`config file ${path}: expected a JSON object, got ${shown(json, false)}`);
+    return undefined;
+  }
+  const section = (json as Record<string, unknown>).qrwc;
+  if (section === undefined) return undefined;
+  // `${VAR}` in string values; `$${VAR}` is a literal `${VAR}`. Unset or empty variables are problems.
+  const before = problems.length;
+  const substitute = (v: unknown, at: readonly PropertyKey[]): unknown => {
+    if (typeof v === 'string') {
+      return v.replace(VARIABLE, (whole, escape: string, name: string) => {
+        if (escape !== '') return whole.slice(1);
+        const found = environment[name];
+        if (found !== undefined && found !== '') return found;
+        problems.push(`${pathOf(at)}: environment variable ${name} is ${found === undefined ? 'not set' : 'empty'}`);
+        return whole;
+      });
+    }
+    if (Array.isArray(v)) return v.map((item, i) => substitute(item, [...at, i]));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, substitute(item, [...at, k])]));
+    return v;
+  };
+  const value = substitute(section, ['qrwc']);
+  if (problems.length > before) return undefined;
+  const parsed = QrwcSettingsSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    problems.push(...describeIssues(parsed.error.issues, ['qrwc'], (_p, input) => input));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/**
+ * Parses the connector's configuration: the `qrwc` section of the config file
+ * (`options.qrwc`, else the file `options.configPath`, else `MCP_CONFIG`), then `env`
+ * (normally `process.env`), each winning over the one before, over the defaults. Empty
+ * variables count as unset. The config file is optional; without it, `QSYS_HOST` is required.
+ * @throws ConfigError listing every problem (variable or key, expected, got) at once.
+ */
+export function loadConfig(environment: Env, options: ConnectorConfigOptions = {}): Readonly<ConnectorConfig> {
+  const problems: string[] = [];
+  const parsed = EnvSchema.safeParse(environment, { reportInput: true });
+  if (!parsed.success) {
+    // Show what the variable said, not what coercion made of it.
+    problems.push(...describeIssues(parsed.error.issues, [], (path, input) => (path.length === 1 ? environment[String(path[0])] : input)));
+  }
+  const envProblems = problems.length;
+  let qrwc: z.output<typeof QrwcSettingsSchema> | undefined;
+  if (options.qrwc !== undefined) {
+    const given = QrwcSettingsSchema.safeParse(options.qrwc, { reportInput: true });
+    if (given.success) qrwc = given.data;
+    else problems.push(...describeIssues(given.error.issues, ['qrwc'], (_p, input) => input));
+  } else {
+    const configPath = options.configPath ?? (environment.MCP_CONFIG || undefined);
+    if (configPath !== undefined) qrwc = readQrwcSection(configPath, environment, problems);
+  }
+  // A file that could not be used may well hold the host: its problems say enough.
+  const fileFailed = problems.length > envProblems;
+  const e = parsed.success ? parsed.data : undefined;
+  const q = qrwc ?? {};
+  const d = DEFAULT_CORE_SETTINGS;
+  const host = e?.QSYS_HOST ?? q.host;
+  if (host === undefined && !environment.QSYS_HOST && !fileFailed) {
+    problems.push('QSYS_HOST: expected the Core (or simulator) address (or qrwc.host in the config file), got nothing');
+  }
+  const reconnectIntervalMs = e?.QSYS_RECONNECT_INTERVAL_MS ?? q.reconnectInterval ?? d.reconnectIntervalMs;
+  const explicitMax = e?.QSYS_RECONNECT_MAX_MS ?? q.reconnectMaxMs;
+  const reconnectMaxMs = explicitMax ?? Math.max(d.reconnectMaxMs, reconnectIntervalMs);
+  if (explicitMax !== undefined && explicitMax < reconnectIntervalMs) {
+    const name = e?.QSYS_RECONNECT_MAX_MS === undefined ? 'qrwc.reconnectMaxMs' : 'QSYS_RECONNECT_MAX_MS';
+    problems.push(`${name}: expected at least the reconnect interval (${reconnectIntervalMs} ms), got ${explicitMax}`);
+  }
+  if (problems.length > 0 || e === undefined || host === undefined) throw new ConfigError(problems);
+
+  const secure = e.QSYS_SECURE ?? q.secure ?? d.secure;
+  const transport = (e.QSYS_TRANSPORT ?? q.transport ?? d.transport) === 'tcp' ? 'tcp' : secure ? 'wss' : 'ws';
   const defaultPort = transport === 'tcp' ? 1710 : transport === 'wss' ? 443 : 80;
   const config: ConnectorConfig = {
-    coreId: e.QSYS_CORE_ID,
+    coreId: e.QSYS_CORE_ID ?? q.coreId ?? d.coreId,
     core: {
-      host: e.QSYS_HOST,
-      port: e.QSYS_PORT ?? defaultPort,
+      host,
+      port: e.QSYS_PORT ?? q.port ?? defaultPort,
       transport,
-      allowSelfSigned: e.QSYS_ALLOW_SELF_SIGNED,
-      username: e.QSYS_USERNAME || undefined,
-      password: e.QSYS_PASSWORD || undefined,
-      requestTimeoutMs: e.QSYS_REQUEST_TIMEOUT_MS,
-      reconnectIntervalMs: e.QSYS_RECONNECT_INTERVAL_MS,
-      reconnectMaxMs: e.QSYS_RECONNECT_MAX_MS,
-      keepaliveMs: e.QSYS_KEEPALIVE_MS,
+      allowSelfSigned: e.QSYS_ALLOW_SELF_SIGNED ?? q.allowSelfSigned ?? d.allowSelfSigned,
+      username: e.QSYS_USERNAME ?? (q.username || undefined),
+      password: e.QSYS_PASSWORD ?? (q.password || undefined),
+      requestTimeoutMs: e.QSYS_REQUEST_TIMEOUT_MS ?? q.requestTimeoutMs ?? d.requestTimeoutMs,
+      reconnectIntervalMs,
+      reconnectMaxMs,
+      keepaliveMs: e.QSYS_KEEPALIVE_MS ?? q.keepaliveMs ?? d.keepaliveMs,
     },
     natsUrl: e.NATS_URL,
     instanceId: e.CONNECTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,

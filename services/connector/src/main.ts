@@ -1,9 +1,10 @@
 import { createNatsBus } from '@qsys-mcp/bus';
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import { startConnector } from './connector.js';
 
 // Wiring only: config → logger → NATS → connector; shut down in reverse.
+// Command line: `--config PATH` / `--config=PATH` (the file's `qrwc` section; see docs/configuration.md).
 const config = loadConfigOrExit();
 const logger = createLogger({ name: 'connector', level: config.logLevel, base: { core: config.coreId, instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
@@ -20,9 +21,11 @@ try {
 
 function loadConfigOrExit(): ReturnType<typeof loadConfig> {
   try {
-    return loadConfig(process.env);
+    return loadConfig(process.env, parseCommandLine(process.argv.slice(2)));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    // No logger exists yet: one JSON line on stderr with every problem, then stop.
+    const problems = err instanceof ConfigError ? err.problems : [String(err)];
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'connector', msg: 'invalid configuration', problems })}\n`);
     process.exit(2);
   }
 }

@@ -1,19 +1,16 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreIdSchema } from '@qsys-mcp/contracts';
-import type { AuthenticationConfig, RateLimitingConfig, ValidationConfig } from './protection-config.js';
+import { LOG_LEVELS, NATS_SERVER, formatIssues, readConfigFile } from './config-file.js';
+import type { ConfigFile, Env, LogLevel } from './config-file.js';
+import type { ApiKeyEntry, AuthenticationConfig, RateLimitingConfig, ValidationConfig } from './protection-config.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
 export type McpTransport = (typeof MCP_TRANSPORTS)[number];
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** Hostnames that make a loopback deployment work (the SDK's own localhost list). */
 export const DEFAULT_ALLOWED_HOSTS = 'localhost,127.0.0.1,[::1]';
-
-// `nats://host:port`, `tls://…`, `ws://…`, `wss://…` or a bare `host:port`.
-const NATS_SERVER = /^(?:(?:nats|tls|ws|wss):\/\/)?[^\s,/]+(?::\d{1,5})?\/?$/;
 
 /** A comma-separated list: entries trimmed, empty entries dropped. */
 function commaList(value: string): string[] {
@@ -23,72 +20,82 @@ function commaList(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-// An empty variable (`FOO=` in a compose file) counts as unset, so the default applies.
+// An empty variable (`FOO=` in a compose file) counts as unset, so the file or the default applies.
 const env = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 
+// No defaults here: an unset variable lets the file's value through (see `mergeConfig`).
 const EnvSchema = z.object({
+  MCP_CONFIG: env(z.string().optional()),
   NATS_URL: env(
     z
       .string()
-      .default('nats://127.0.0.1:4222')
       .transform(commaList)
-      .pipe(z.array(z.string().regex(NATS_SERVER, 'must be nats://host:port (comma-separated for several)')).min(1)),
+      .pipe(z.array(z.string().regex(NATS_SERVER, 'expected nats://host:port (comma-separated for several)')).min(1))
+      .optional(),
   ),
-  MCP_TRANSPORT: env(z.enum(MCP_TRANSPORTS).default('http')),
-  MCP_HTTP_HOST: env(z.string().min(1).default('127.0.0.1')),
-  MCP_HTTP_PORT: env(z.coerce.number().int().min(0).max(65535).default(8080)),
-  MCP_ALLOWED_HOSTS: env(z.string().default(DEFAULT_ALLOWED_HOSTS).transform(commaList).pipe(z.array(z.string()).min(1))),
-  MCP_ALLOWED_ORIGINS: env(z.string().default(DEFAULT_ALLOWED_HOSTS).transform(commaList).pipe(z.array(z.string()).min(1))),
-  QSYS_CORE_ID: env(CoreIdSchema.default('main')),
-  MCP_REQUEST_TIMEOUT_MS: env(z.coerce.number().int().min(1).max(600_000).default(10_000)),
-  GATEWAY_INSTANCE_ID: env(
-    z
-      .string()
-      .min(1)
-      .max(128)
-      .default(() => `${hostname()}-${process.pid}`),
-  ),
-  LOG_LEVEL: env(z.enum(LOG_LEVELS).default('info')),
-  MCP_AUTH_ENABLED: env(z.stringbool().default(false)),
+  MCP_TRANSPORT: env(z.enum(MCP_TRANSPORTS).optional()),
+  MCP_HTTP_HOST: env(z.string().min(1).optional()),
+  MCP_HTTP_PORT: env(z.coerce.number().int().min(0).max(65535).optional()),
+  MCP_ALLOWED_HOSTS: env(z.string().transform(commaList).pipe(z.array(z.string()).min(1)).optional()),
+  MCP_ALLOWED_ORIGINS: env(z.string().transform(commaList).pipe(z.array(z.string()).min(1)).optional()),
+  QSYS_CORE_ID: env(CoreIdSchema.optional()),
+  MCP_REQUEST_TIMEOUT_MS: env(z.coerce.number().int().min(1).max(600_000).optional()),
+  GATEWAY_INSTANCE_ID: env(z.string().min(1).max(128).optional()),
+  LOG_LEVEL: env(z.enum(LOG_LEVELS).optional()),
+  MCP_DEBUG: env(z.stringbool().optional()),
+  MCP_AUTH_ENABLED: env(z.stringbool().optional()),
   MCP_API_KEYS: env(z.string().transform(commaList).optional()),
-  MCP_JWT_SECRET: env(z.string().min(32, 'must be at least 32 characters').optional()),
+  MCP_JWT_SECRET: env(z.string().min(32).optional()),
   MCP_API_KEY: env(z.string().min(1).optional()),
-  MCP_RATE_LIMIT_ENABLED: env(z.stringbool().default(true)),
-  MCP_RATE_LIMIT_RPM: env(z.coerce.number().positive().max(1_000_000).default(60)),
-  MCP_RATE_LIMIT_BURST: env(z.coerce.number().int().min(1).max(1_000_000).default(10)),
-  MCP_RATE_LIMIT_PER_CLIENT: env(z.stringbool().default(false)),
+  MCP_RATE_LIMIT_ENABLED: env(z.stringbool().optional()),
+  MCP_RATE_LIMIT_RPM: env(z.coerce.number().positive().max(1_000_000).optional()),
+  MCP_RATE_LIMIT_BURST: env(z.coerce.number().int().min(1).max(1_000_000).optional()),
+  MCP_RATE_LIMIT_PER_CLIENT: env(z.stringbool().optional()),
 });
+type EnvValues = z.output<typeof EnvSchema>;
 
-/** The gateway's configuration, parsed once from the environment and frozen. */
+/** Variables whose values are secrets: never printed in problems. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['MCP_API_KEYS', 'MCP_JWT_SECRET', 'MCP_API_KEY']);
+
+/** The gateway's configuration, merged once from defaults, config file, environment and flags, and frozen. */
 export interface GatewayConfig {
-  /** NATS servers (`NATS_URL`, comma-separated). @default ['nats://127.0.0.1:4222'] */
+  /** NATS servers (`NATS_URL`, comma-separated; `nats.servers`). @default ['nats://127.0.0.1:4222'] */
   readonly natsServers: readonly string[];
-  /** MCP transport (`MCP_TRANSPORT`, or the `--stdio` flag). @default 'http' */
+  /** MCP transport (`--stdio`, `MCP_TRANSPORT`, `transport`). @default 'http' */
   readonly transport: McpTransport;
-  /** Address the HTTP server binds (`MCP_HTTP_HOST`). @default '127.0.0.1' */
+  /** Address the HTTP server binds (`MCP_HTTP_HOST`, `http.host`). @default '127.0.0.1' */
   readonly httpHost: string;
-  /** HTTP port (`MCP_HTTP_PORT`); 0 lets the OS choose. @default 8080 */
+  /** HTTP port (`MCP_HTTP_PORT`, `http.port`); 0 lets the OS choose. @default 8080 */
   readonly httpPort: number;
   /**
    * Hostnames accepted in the `Host` header of `/mcp` requests, without ports; `[::1]` for IPv6
-   * (`MCP_ALLOWED_HOSTS`). `*` accepts any host (behind a proxy that checks it).
+   * (`MCP_ALLOWED_HOSTS`, `http.allowedHosts`). `*` accepts any host (behind a proxy that checks it).
    * @default ['localhost', '127.0.0.1', '[::1]']
    */
   readonly allowedHosts: readonly string[];
   /**
-   * Hostnames accepted in the `Origin` header of `/mcp` requests (`MCP_ALLOWED_ORIGINS`); requests
-   * without `Origin` (non-browser clients) always pass. `*` accepts any origin.
+   * Hostnames accepted in the `Origin` header of `/mcp` requests (`MCP_ALLOWED_ORIGINS`,
+   * `http.allowedOrigins`); requests without `Origin` (non-browser clients) always pass. `*`
+   * accepts any origin.
    * @default ['localhost', '127.0.0.1', '[::1]']
    */
   readonly allowedOrigins: readonly string[];
-  /** Core used when a tool call names none (`QSYS_CORE_ID`). @default 'main' */
+  /** Core used when a tool call names none (`QSYS_CORE_ID`, `defaultCore`, else `qrwc.coreId`). @default 'main' */
   readonly defaultCore: string;
-  /** Deadline of one tool call's connector request, ms (`MCP_REQUEST_TIMEOUT_MS`). @default 10000 */
+  /** Deadline of one tool call's connector request, ms (`MCP_REQUEST_TIMEOUT_MS`, `requestTimeoutMs`). @default 10000 */
   readonly requestTimeoutMs: number;
   /** This replica's id, reported by `system.ping` (`GATEWAY_INSTANCE_ID`). @default `<hostname>-<pid>` */
   readonly instanceId: string;
-  /** pino level (`LOG_LEVEL`). @default 'info' */
+  /** pino level (`LOG_LEVEL`, `logLevel`); `debug` when debug mode is on and no level is set. @default 'info' */
   readonly logLevel: string;
+  /** Debug mode (`MCP_DEBUG`, `debug`): debug logging unless a level is set. @default false */
+  readonly debug: boolean;
+  /** The config file that was loaded (`--config`, `MCP_CONFIG`), if any. @default undefined */
+  readonly configFile: string | undefined;
+  /** The deployment's name from the config file (`name`); informational, logged at start-up. @default undefined */
+  readonly name: string | undefined;
+  /** The deployment's version from the config file (`version`); informational, logged at start-up. @default undefined */
+  readonly version: string | undefined;
   /** Authentication settings. */
   readonly authentication: AuthenticationConfig;
   /** Rate limiting settings. */
@@ -97,65 +104,169 @@ export interface GatewayConfig {
   readonly validation: ValidationConfig;
 }
 
-/** Overrides taken from the command line (parsed by `main.ts`). */
+/** Overrides taken from the command line (parsed by {@link parseCommandLine}); they win over everything. */
 export interface ConfigOverrides {
-  /** Transport selected by a flag (`--stdio`); wins over `MCP_TRANSPORT`. */
+  /** Transport selected by a flag (`--stdio`); wins over `MCP_TRANSPORT` and the file's `transport`. */
   transport?: McpTransport;
+  /** Config file named by `--config PATH`; wins over `MCP_CONFIG`. */
+  configPath?: string;
 }
 
-/** The configuration is invalid; `problems` lists every invalid variable, one line each. */
+/** Options of {@link ConfigError}. */
+export interface ConfigErrorOptions {
+  /** What was being configured, for the message. @default 'gateway' */
+  subject?: string;
+  /** The config file that was read, for the message. */
+  configFile?: string;
+}
+
+/** The configuration is invalid; `problems` lists every invalid variable, key or flag, one line each. */
 export class ConfigError extends Error {
   readonly problems: readonly string[];
+  /** The config file that was read, if any. */
+  readonly configFile: string | undefined;
 
-  constructor(problems: string[]) {
-    super(`Invalid gateway configuration:\n  - ${problems.join('\n  - ')}`);
+  constructor(problems: readonly string[], options: ConfigErrorOptions = {}) {
+    const file = options.configFile === undefined ? '' : ` (config file ${options.configFile})`;
+    super(`Invalid ${options.subject ?? 'gateway'} configuration${file}:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
     this.problems = Object.freeze([...problems]);
+    this.configFile = options.configFile;
   }
 }
 
 /**
- * Parses the gateway's configuration from `env` (normally `process.env`; nothing else reads it).
- * Empty variables count as unset.
- * @throws ConfigError listing every invalid variable at once.
+ * Parses the command line (`process.argv.slice(2)`): `--stdio`, `--config PATH` and
+ * `--config=PATH`.
+ * @throws ConfigError listing every unknown argument and a `--config` without a path.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: ConfigOverrides = {}): GatewayConfig {
-  const parsed = EnvSchema.safeParse(env);
+export function parseCommandLine(argv: readonly string[]): ConfigOverrides {
+  const overrides: ConfigOverrides = {};
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--stdio') overrides.transport = 'stdio';
+    else if (arg === '--config' || arg.startsWith('--config=')) {
+      const value = arg === '--config' ? argv[++i] : arg.slice('--config='.length);
+      if (value === undefined || value === '' || (arg === '--config' && value.startsWith('--'))) {
+        problems.push('--config: expected a file path, got nothing');
+        if (value?.startsWith('--')) i--;
+      } else overrides.configPath = value;
+    } else problems.push(`${JSON.stringify(arg)}: expected --stdio, --config PATH or --config=PATH, got an unknown argument`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return overrides;
+}
+
+/** The gateway's configuration and the config file it was merged from. */
+export interface LoadedConfig {
+  readonly config: GatewayConfig;
+  /** The validated config file (`${VAR}` substituted), or undefined without one. */
+  readonly file: ConfigFile | undefined;
+}
+
+/**
+ * Reads the gateway's configuration: the config file (`overrides.configPath`, else
+ * `MCP_CONFIG`), then `env` (normally `process.env`; nothing else reads it), then `overrides`,
+ * each winning over the one before, over the defaults. Empty variables count as unset.
+ * Returns the file too, for the standalone process (its `qrwc` section drives the connector).
+ * @throws ConfigError listing every problem of the file, the environment and the flags at once.
+ */
+export function loadConfigAndFile(env: Env, overrides: ConfigOverrides = {}): LoadedConfig {
+  const problems: string[] = [];
+  const parsed = EnvSchema.safeParse(env, { reportInput: true });
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const [name, ...rest] = i.path;
-        return `${String(name ?? '(env)')}${rest.map((k) => `[${String(k)}]`).join('')}: ${i.message}`;
+    problems.push(
+      ...formatIssues(parsed.error.issues, {
+        isSecret: (path) => typeof path[0] === 'string' && SECRET_VARIABLES.has(path[0]),
+        // Show what the variable said, not what coercion made of it.
+        received: (path, input) => (path.length === 1 && typeof path[0] === 'string' ? env[path[0]] : input),
       }),
     );
   }
-  const e = parsed.data;
+  const configFile = overrides.configPath ?? (env.MCP_CONFIG === '' ? undefined : env.MCP_CONFIG);
+  let file: ConfigFile | undefined;
+  if (configFile !== undefined) {
+    const read = readConfigFile(configFile, env);
+    if (read.ok) file = read.file;
+    else problems.push(...read.problems);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, configFile === undefined ? {} : { configFile });
+  return { config: mergeConfig(file ?? {}, parsed.data, overrides, configFile), file };
+}
+
+/**
+ * Parses the gateway's configuration; see {@link loadConfigAndFile} for the sources and their order.
+ * @throws ConfigError listing every problem at once.
+ */
+export function loadConfig(env: Env, overrides: ConfigOverrides = {}): GatewayConfig {
+  return loadConfigAndFile(env, overrides).config;
+}
+
+/** Defaults of every setting, applied under the file, the environment and the flags. */
+export const DEFAULT_CONFIG = Object.freeze({
+  natsServers: Object.freeze(['nats://127.0.0.1:4222']),
+  transport: 'http' as McpTransport,
+  httpHost: '127.0.0.1',
+  httpPort: 8080,
+  allowedHosts: Object.freeze(commaList(DEFAULT_ALLOWED_HOSTS)),
+  allowedOrigins: Object.freeze(commaList(DEFAULT_ALLOWED_HOSTS)),
+  defaultCore: 'main',
+  requestTimeoutMs: 10_000,
+  logLevel: 'info' as LogLevel,
+  debug: false,
+  authentication: Object.freeze({
+    enabled: false,
+    tokenExpiration: 3600,
+    allowAnonymous: Object.freeze(['system.ping', 'system.health']),
+  }),
+  rateLimiting: Object.freeze({ enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: false, maxClients: 10_000 }),
+});
+
+function freezeKey(entry: ApiKeyEntry): ApiKeyEntry {
+  if (typeof entry === 'string') return entry;
+  return Object.freeze({ ...entry, ...(entry.scopes === undefined ? {} : { scopes: Object.freeze([...entry.scopes]) as typeof entry.scopes }) });
+}
+
+// Precedence, lowest first: DEFAULT_CONFIG < file < environment < flags.
+function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, configFile: string | undefined): GatewayConfig {
+  const d = DEFAULT_CONFIG;
+  const auth = f.authentication ?? {};
+  const limits = f.rateLimiting ?? {};
+  const debug = e.MCP_DEBUG ?? f.debug ?? d.debug;
+  // An explicit level wins over debug mode at the same layer; the environment wins over the file.
+  const logLevel = e.LOG_LEVEL ?? (e.MCP_DEBUG === true ? 'debug' : undefined) ?? f.logLevel ?? (debug ? 'debug' : d.logLevel);
   return Object.freeze({
-    natsServers: Object.freeze(e.NATS_URL),
-    transport: overrides.transport ?? e.MCP_TRANSPORT,
-    httpHost: e.MCP_HTTP_HOST,
-    httpPort: e.MCP_HTTP_PORT,
-    allowedHosts: Object.freeze(e.MCP_ALLOWED_HOSTS),
-    allowedOrigins: Object.freeze(e.MCP_ALLOWED_ORIGINS),
-    defaultCore: e.QSYS_CORE_ID,
-    requestTimeoutMs: e.MCP_REQUEST_TIMEOUT_MS,
-    instanceId: e.GATEWAY_INSTANCE_ID,
-    logLevel: e.LOG_LEVEL,
+    natsServers: Object.freeze([...(e.NATS_URL ?? f.nats?.servers ?? d.natsServers)]),
+    transport: overrides.transport ?? e.MCP_TRANSPORT ?? f.transport ?? d.transport,
+    httpHost: e.MCP_HTTP_HOST ?? f.http?.host ?? d.httpHost,
+    httpPort: e.MCP_HTTP_PORT ?? f.http?.port ?? d.httpPort,
+    allowedHosts: Object.freeze([...(e.MCP_ALLOWED_HOSTS ?? f.http?.allowedHosts ?? d.allowedHosts)]),
+    allowedOrigins: Object.freeze([...(e.MCP_ALLOWED_ORIGINS ?? f.http?.allowedOrigins ?? d.allowedOrigins)]),
+    defaultCore: e.QSYS_CORE_ID ?? f.defaultCore ?? f.qrwc?.coreId ?? d.defaultCore,
+    requestTimeoutMs: e.MCP_REQUEST_TIMEOUT_MS ?? f.requestTimeoutMs ?? d.requestTimeoutMs,
+    instanceId: e.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    logLevel,
+    debug,
+    configFile,
+    name: f.name,
+    version: f.version,
     authentication: Object.freeze({
-      enabled: e.MCP_AUTH_ENABLED,
-      apiKeys: Object.freeze(e.MCP_API_KEYS ?? []),
-      tokenExpiration: 3600,
-      allowAnonymous: Object.freeze(['system.ping', 'system.health']),
-      jwtSecret: e.MCP_JWT_SECRET,
-      stdioApiKey: e.MCP_API_KEY,
+      enabled: e.MCP_AUTH_ENABLED ?? auth.enabled ?? d.authentication.enabled,
+      // MCP_API_KEYS replaces the file's list; it is not appended to it.
+      apiKeys: Object.freeze((e.MCP_API_KEYS ?? auth.apiKeys ?? []).map(freezeKey)),
+      tokenExpiration: auth.tokenExpiration ?? d.authentication.tokenExpiration,
+      allowAnonymous: Object.freeze([...(auth.allowAnonymous ?? d.authentication.allowAnonymous)]),
+      jwtSecret: e.MCP_JWT_SECRET ?? auth.jwtSecret,
+      stdioApiKey: e.MCP_API_KEY ?? auth.stdioApiKey,
     }),
     rateLimiting: Object.freeze({
-      enabled: e.MCP_RATE_LIMIT_ENABLED,
-      requestsPerMinute: e.MCP_RATE_LIMIT_RPM,
-      burstSize: e.MCP_RATE_LIMIT_BURST,
-      perClient: e.MCP_RATE_LIMIT_PER_CLIENT,
-      maxClients: 10_000,
+      enabled: e.MCP_RATE_LIMIT_ENABLED ?? limits.enabled ?? d.rateLimiting.enabled,
+      requestsPerMinute: e.MCP_RATE_LIMIT_RPM ?? limits.requestsPerMinute ?? d.rateLimiting.requestsPerMinute,
+      burstSize: e.MCP_RATE_LIMIT_BURST ?? limits.burstSize ?? d.rateLimiting.burstSize,
+      perClient: e.MCP_RATE_LIMIT_PER_CLIENT ?? limits.perClient ?? d.rateLimiting.perClient,
+      maxClients: limits.maxClients ?? d.rateLimiting.maxClients,
     }),
-    validation: Object.freeze({ componentNamePattern: undefined }),
+    validation: Object.freeze({ componentNamePattern: f.validation?.componentNamePattern }),
   });
 }

@@ -1,21 +1,23 @@
 import { createNatsBus } from '@qsys-mcp/bus';
 import type { NatsBus } from '@qsys-mcp/bus';
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import type { Gateway } from './gateway.js';
 
 // Wiring only: config -> logger -> NATS -> gateway -> listen (or stdio). On SIGTERM/SIGINT the
 // shutdown runs in reverse: stop HTTP/stdio, then drain and close NATS.
+// Command line: `--stdio`, `--config PATH` / `--config=PATH` (see docs/configuration.md).
 
 function configOrExit(): GatewayConfig {
   try {
-    return loadConfig(process.env, process.argv.slice(2).includes('--stdio') ? { transport: 'stdio' } : {});
+    return loadConfig(process.env, parseCommandLine(process.argv.slice(2)));
   } catch (err) {
     // No logger exists yet: one JSON line on stderr, then stop.
     const problems = err instanceof ConfigError ? err.problems : [String(err)];
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'gateway', msg: 'invalid configuration', problems })}\n`);
+    const configFile = err instanceof ConfigError ? err.configFile : undefined;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'gateway', msg: 'invalid configuration', configFile, problems })}\n`);
     process.exit(1);
   }
 }
@@ -25,6 +27,8 @@ const stdio = config.transport === 'stdio';
 // On stdio, stdout carries the protocol: logs go to stderr.
 const logger = createLogger({ name: 'gateway', level: config.logLevel, stream: stdio ? 'stderr' : 'stdout', base: { instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
+// Where the configuration came from, on the ready line.
+const about = { natsServers: config.natsServers, configFile: config.configFile, name: config.name, version: config.version, debug: config.debug };
 
 let bus: NatsBus | undefined;
 let gateway: Gateway | undefined;
@@ -41,10 +45,10 @@ try {
     gw.serveStdio();
     // The client closing stdin ends the session, and the process with it.
     process.stdin.once('end', () => void shutdown.run('stdin closed'));
-    logger.info({ transport: 'stdio', natsServers: config.natsServers }, 'ready');
+    logger.info({ transport: 'stdio', ...about }, 'ready');
   } else {
     const { port, url } = await gw.listen();
-    logger.info({ transport: 'http', httpPort: port, url, natsServers: config.natsServers }, 'ready');
+    logger.info({ transport: 'http', httpPort: port, url, ...about }, 'ready');
   }
 } catch (err) {
   logger.fatal({ err }, 'gateway failed to start');

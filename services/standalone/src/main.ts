@@ -1,21 +1,39 @@
+import { ConfigError, parseCommandLine } from '@qsys-mcp/gateway';
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
+import { loadStandaloneConfig, type StandaloneConfig } from './config.js';
 import { startStandalone } from './standalone.js';
 
-// Wiring only: the gateway, connector and (without QSYS_HOST) the simulated Core in one
-// process over the in-memory bus. `--stdio` serves MCP on stdin/stdout; logs then go to stderr.
-const stdio = process.argv.slice(2).includes('--stdio') || process.env.MCP_TRANSPORT === 'stdio';
-const logger = createLogger({ name: 'standalone', level: process.env.LOG_LEVEL ?? 'info', stream: stdio ? 'stderr' : 'stdout' });
+// Wiring only: config -> logger -> the gateway, connector and (without a Core configured) the
+// simulated Core in one process over the in-memory bus. Command line: `--stdio` (MCP on
+// stdin/stdout, logs on stderr), `--config PATH` / `--config=PATH` (see docs/configuration.md).
+
+function configOrExit(): StandaloneConfig {
+  try {
+    return loadStandaloneConfig(process.env, parseCommandLine(process.argv.slice(2)));
+  } catch (err) {
+    // No logger exists yet: one JSON line on stderr, then stop.
+    const problems = err instanceof ConfigError ? err.problems : [String(err)];
+    const configFile = err instanceof ConfigError ? err.configFile : undefined;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'standalone', msg: 'invalid configuration', configFile, problems })}\n`);
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
+const stdio = config.gateway.transport === 'stdio';
+const logger = createLogger({ name: 'standalone', level: config.gateway.logLevel, stream: stdio ? 'stderr' : 'stdout' });
 const shutdown = createShutdown({ logger });
+const about = { configFile: config.gateway.configFile, name: config.gateway.name, version: config.gateway.version, simulated: config.simulated };
 
 try {
-  const stack = await startStandalone({ env: process.env, stdio, logger });
+  const stack = await startStandalone({ env: process.env, config, logger });
   shutdown.add({ name: 'standalone', close: () => stack.close() });
   if (stdio) {
     process.stdin.once('end', () => void shutdown.run('stdin closed'));
-    logger.info({ transport: 'stdio', simulated: stack.simulator !== undefined }, 'ready');
+    logger.info({ transport: 'stdio', ...about }, 'ready');
   } else if (stack.http !== undefined) {
     const { url, port } = stack.http;
-    logger.info({ transport: 'http', httpPort: port, url, simulated: stack.simulator !== undefined }, 'ready');
+    logger.info({ transport: 'http', httpPort: port, url, ...about }, 'ready');
     process.stderr.write(
       `\nQ-SYS MCP server ready${stack.simulator ? ' (simulated Core)' : ''}\n` +
         `  MCP endpoint: ${url}\n` +

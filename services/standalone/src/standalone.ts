@@ -1,15 +1,20 @@
 import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
-import { loadConfig as loadConnectorConfig, startConnector, type Connector } from '@qsys-mcp/connector';
-import { createGateway, loadConfig as loadGatewayConfig, type Gateway, type GatewayConfig, type ListenInfo } from '@qsys-mcp/gateway';
+import { startConnector, type Connector, type ConnectorConfig } from '@qsys-mcp/connector';
+import { createGateway, type Gateway, type GatewayConfig, type ListenInfo } from '@qsys-mcp/gateway';
 import type { Logger } from '@qsys-mcp/observability';
 import { startSimulator, type Simulator } from '@qsys-mcp/qsys-sim';
+import { connectorConfigFor, loadStandaloneConfig, type StandaloneConfig } from './config.js';
 
 /** Options of {@link startStandalone}. */
 export interface StandaloneOptions {
   /** Environment the modules' configurations are read from (gateway, connector, simulator variables). */
   env: Readonly<Record<string, string | undefined>>;
-  /** Serve MCP over stdio instead of HTTP. @default false */
+  /** Serve MCP over stdio, whatever the file and `MCP_TRANSPORT` say (the `--stdio` flag). @default false */
   stdio?: boolean;
+  /** Config file (the `--config` flag); wins over `MCP_CONFIG`. @default undefined */
+  configPath?: string;
+  /** The configuration, already loaded with {@link loadStandaloneConfig}; `env`, `stdio` and `configPath` are then not read. */
+  config?: StandaloneConfig;
   logger: Logger;
   /** How long start-up waits for the Core before serving anyway, ms. @default 10000 */
   coreReadyTimeoutMs?: number;
@@ -26,6 +31,8 @@ export interface Standalone {
   readonly simulator: Simulator | undefined;
   readonly bus: MemoryBus;
   readonly gatewayConfig: GatewayConfig;
+  /** The connector module's configuration (pointing at the simulator when there is one). */
+  readonly connectorConfig: Readonly<ConnectorConfig>;
   /** Where MCP is served over HTTP (absent with stdio). */
   readonly http: ListenInfo | undefined;
   /** Closes gateway, connector, bus and simulator, in that order. */
@@ -33,14 +40,24 @@ export interface Standalone {
 }
 
 /**
- * Composes the real gateway, connector and (without `QSYS_HOST`) the simulator over the
- * in-memory bus. The connector's Core settings come from the same `QSYS_*` variables as the
- * split connector; without `QSYS_HOST` they point at the simulator (ws, no TLS).
- * @throws the modules' configuration errors (every problem listed).
+ * Composes the real gateway, connector and (without a Core configured) the simulator over the
+ * in-memory bus. The configuration comes from `options.config`, else from the config file
+ * (`configPath` or `MCP_CONFIG`) and `env` (see {@link loadStandaloneConfig}): the file's
+ * `qrwc` section and the `QSYS_*` variables drive the connector; without `QSYS_HOST` and
+ * `qrwc.host` it points at the simulator (ws, no TLS). The gateway's `transport` selects stdio
+ * or HTTP.
+ * @throws ConfigError listing every problem of the configuration.
  */
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
-  const { env, logger } = options;
-  const gatewayConfig = loadGatewayConfig(env, options.stdio ? { transport: 'stdio' } : {});
+  const { logger } = options;
+  const config =
+    options.config ??
+    loadStandaloneConfig(options.env, {
+      ...(options.stdio ? { transport: 'stdio' as const } : {}),
+      ...(options.configPath === undefined ? {} : { configPath: options.configPath }),
+    });
+  const gatewayConfig = config.gateway;
+  const stdio = gatewayConfig.transport === 'stdio';
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) await close();
@@ -48,26 +65,25 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
 
   try {
     let simulator: Simulator | undefined;
-    let connectorEnv: Record<string, string | undefined> = { ...env, QSYS_CORE_ID: env.QSYS_CORE_ID ?? gatewayConfig.defaultCore };
-    if (env.QSYS_HOST === undefined || env.QSYS_HOST === '') {
+    if (config.simulated) {
       const sim = await startSimulator({
         host: '127.0.0.1',
         wsPort: 0,
         tcpPort: null,
-        ...(env.SIM_DESIGN ? { designPath: env.SIM_DESIGN } : {}),
+        ...(config.simDesign === undefined ? {} : { designPath: config.simDesign }),
         logger: logger.child({ module: 'qsys-sim' }),
       });
       simulator = sim;
       closers.push(() => sim.close());
-      connectorEnv = { ...connectorEnv, QSYS_HOST: sim.host, QSYS_PORT: String(sim.wsPort), QSYS_SECURE: 'false', QSYS_TRANSPORT: 'websocket' };
       logger.info({ wsUrl: sim.wsUrl, design: sim.design.name }, 'simulated Core started');
     }
+    const connectorConfig = connectorConfigFor(config, simulator);
 
     const bus = createMemoryBus({ logger: logger.child({ module: 'bus' }) });
     closers.push(() => bus.close());
 
     const connector = await startConnector({
-      config: loadConnectorConfig(connectorEnv),
+      config: connectorConfig,
       bus,
       logger: logger.child({ module: 'connector' }),
     });
@@ -82,7 +98,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     closers.push(() => gateway.close());
 
     let http: ListenInfo | undefined;
-    if (options.stdio) gateway.serveStdio();
+    if (stdio) gateway.serveStdio();
     else http = await gateway.listen();
 
     let closing: Promise<void> | undefined;
@@ -92,6 +108,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       simulator,
       bus,
       gatewayConfig,
+      connectorConfig,
       http,
       close: () => (closing ??= closeAll()),
     };

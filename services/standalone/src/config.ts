@@ -1,0 +1,106 @@
+import { loadConfig as loadConnectorConfig } from '@qsys-mcp/connector';
+import type { ConnectorConfig } from '@qsys-mcp/connector';
+import { ConfigError, loadConfigAndFile } from '@qsys-mcp/gateway';
+import type { ConfigOverrides, GatewayConfig, QrwcFileSettings } from '@qsys-mcp/gateway';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The standalone process's configuration: the gateway's (defaults < config file < environment <
+ * flags) plus what its connector needs. The config file's `qrwc` section drives the connector
+ * (the `QSYS_*` variables win over it), and `transport` selects stdio or HTTP.
+ */
+export interface StandaloneConfig {
+  /** The gateway module's configuration. */
+  readonly gateway: GatewayConfig;
+  /** The config file's `qrwc` section, if any. @default undefined */
+  readonly qrwc: QrwcFileSettings | undefined;
+  /** No Core configured (neither `QSYS_HOST` nor `qrwc.host`): the built-in simulator is started. */
+  readonly simulated: boolean;
+  /** Design file of the built-in simulator (`SIM_DESIGN`). @default the simulator's default design */
+  readonly simDesign: string | undefined;
+  /** The environment the connector module reads (`QSYS_*`, `LOG_LEVEL`). */
+  readonly env: Env;
+}
+
+/** Where the built-in simulator listens, for {@link connectorConfigFor}. */
+export interface SimulatorAddress {
+  readonly host: string;
+  readonly wsPort: number;
+}
+
+/**
+ * The connector module's configuration: `QSYS_*` variables over the file's `qrwc` section over
+ * the defaults; with the built-in simulator, its address (ws, no TLS) over everything. The core
+ * id follows `QSYS_CORE_ID`, else `qrwc.coreId`, else the gateway's default core, so that
+ * tool calls without `core` reach this connector.
+ * @throws the connector's ConfigError (`problems`, one line each).
+ */
+export function connectorConfigFor(config: StandaloneConfig, simulator?: SimulatorAddress): Readonly<ConnectorConfig> {
+  return connectorConfigOf(config.env, config.qrwc, config.gateway.defaultCore, simulator);
+}
+
+function connectorConfigOf(env: Env, qrwc: QrwcFileSettings | undefined, defaultCore: string, simulator?: SimulatorAddress): Readonly<ConnectorConfig> {
+  const connectorEnv: Record<string, string | undefined> = {
+    ...env,
+    // The file was read once already: its qrwc section is passed below.
+    MCP_CONFIG: undefined,
+    QSYS_CORE_ID: env.QSYS_CORE_ID || qrwc?.coreId || defaultCore,
+  };
+  if (simulator !== undefined) {
+    Object.assign(connectorEnv, { QSYS_HOST: simulator.host, QSYS_PORT: String(simulator.wsPort), QSYS_SECURE: 'false', QSYS_TRANSPORT: 'websocket' });
+  }
+  return loadConnectorConfig(connectorEnv, { qrwc: qrwc ?? {} });
+}
+
+function problemsOf(err: unknown): readonly string[] {
+  if (err !== null && typeof err === 'object' && 'problems' in err && Array.isArray(err.problems)) return err.problems as string[];
+  return [String(err)];
+}
+
+// A placeholder address to validate the connector's settings before the simulator exists.
+const SIMULATOR_PLACEHOLDER: SimulatorAddress = { host: '127.0.0.1', wsPort: 1 };
+
+/**
+ * Reads the standalone configuration: the gateway's (config file from `overrides.configPath` or
+ * `MCP_CONFIG`, environment, flags) and the connector's, validated together.
+ * @throws ConfigError listing every problem of both modules at once.
+ */
+export function loadStandaloneConfig(env: Env, overrides: ConfigOverrides = {}): StandaloneConfig {
+  const problems: string[] = [];
+  let configFile: string | undefined;
+  let loaded: ReturnType<typeof loadConfigAndFile> | undefined;
+  try {
+    loaded = loadConfigAndFile(env, overrides);
+  } catch (err) {
+    problems.push(...problemsOf(err));
+    if (err instanceof ConfigError) configFile = err.configFile;
+  }
+  const qrwc = loaded?.file?.qrwc;
+  const simulated = !env.QSYS_HOST && qrwc?.host === undefined;
+  try {
+    // Validated now, with a placeholder for the simulator's address, so that every problem of
+    // both modules is listed at once; rebuilt once the simulator is listening.
+    connectorConfigOf(env, qrwc, loaded?.config.defaultCore ?? 'main', simulated ? SIMULATOR_PLACEHOLDER : undefined);
+  } catch (err) {
+    problems.push(...problemsOf(err));
+    configFile ??= loaded?.config.configFile;
+  }
+  if (loaded !== undefined && problems.length === 0) {
+    return { gateway: loaded.config, qrwc, simulated, simDesign: env.SIM_DESIGN || undefined, env };
+  }
+  throw new ConfigError(dedupe(problems), { subject: 'standalone', ...(configFile === undefined ? {} : { configFile }) });
+}
+
+// The gateway and the connector both read QSYS_CORE_ID (and LOG_LEVEL): report each variable once.
+function dedupe(problems: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const name = p.split(':')[0] ?? p;
+    if (/^[A-Z][A-Z0-9_]*$/.test(name)) {
+      if (seen.has(name)) return false;
+      seen.add(name);
+    }
+    return true;
+  });
+}
