@@ -3,7 +3,10 @@ import type { Transport } from '@modelcontextprotocol/server';
 import { serveStdio as sdkServeStdio } from '@modelcontextprotocol/server/stdio';
 import type { StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import type { Bus } from '@qsys-mcp/bus';
+import { toAppError } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
+import type { Registry } from 'prom-client';
+import { createTokenEndpoint } from './auth/token-endpoint.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
 import { createHealth } from './health.js';
@@ -11,6 +14,10 @@ import type { Health } from './health.js';
 import { createHttpServer, MCP_PATH } from './http.js';
 import type { GatewayHttpServer } from './http.js';
 import { createMcpServerFactory } from './mcp-server.js';
+import type { McpServerFactoryDeps } from './mcp-server.js';
+import { createPolicy, httpAdmitCall, stdioAdmitCall } from './policy.js';
+import type { StdioCaller } from './policy.js';
+import { createMcpGuard } from './policy-http.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
@@ -42,6 +49,8 @@ export interface GatewayOptions {
   version?: string;
   /** How long `close()` waits for in-flight HTTP requests, ms. @default 5000 */
   closeGraceMs?: number;
+  /** Clock of the protections (bearer token issue and expiry, rate-limit refill), epoch ms. @default Date.now */
+  now?: () => number;
 }
 
 /** Where the HTTP server listens. */
@@ -65,6 +74,11 @@ export interface Gateway {
   serveStdio(options?: ServeStdioOptions): StdioServerHandle;
   /** The basic health of this gateway. */
   readonly health: Health;
+  /**
+   * This gateway's Prometheus registry (its own, not prom-client's global one), served on
+   * `GET /metrics`: `mcp_rate_limit_hits_total`, `mcp_rate_limit_remaining`, `mcp_rate_limit_buckets`.
+   */
+  readonly metrics: Registry;
   /** Closes the HTTP server and every stdio connection; does NOT close the bus. Idempotent. */
   close(): Promise<void>;
 }
@@ -72,6 +86,12 @@ export interface Gateway {
 function defaultBusReady(bus: Bus): () => boolean {
   const probe = (bus as Bus & { isConnected?: unknown }).isConnected;
   return typeof probe === 'function' ? () => (probe as () => boolean).call(bus) : () => true;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || host.startsWith('127.');
 }
 
 function urlHost(host: string): string {
@@ -94,13 +114,21 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health }),
   });
-  const factory = createMcpServerFactory({
+  // Authentication, scopes and rate limit: one policy for both transports (policy.ts).
+  const policy = createPolicy({
+    authentication: config.authentication,
+    rateLimiting: config.rateLimiting,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  const serverDeps: Omit<McpServerFactoryDeps, 'admitCall'> = {
     registry,
     logger,
     requestTimeoutMs: config.requestTimeoutMs,
     serverInfo: { name: GATEWAY_NAME, version },
     instructions: INSTRUCTIONS,
-  });
+  };
+  // Over HTTP the guard in front of the SDK has applied the policy already.
+  const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall });
 
   let http: GatewayHttpServer | undefined;
   const stdioHandles = new Set<StdioServerHandle>();
@@ -108,12 +136,16 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     health,
+    metrics: policy.metrics.registry,
 
     async listen() {
       if (closing !== undefined) throw new Error('gateway is closed');
       if (http !== undefined) throw new Error('gateway is already listening');
       const created = createHttpServer({
-        factory,
+        factory: httpFactory,
+        guard: createMcpGuard({ policy, logger }),
+        tokenEndpoint: createTokenEndpoint({ authenticator: policy.authenticator, logger }),
+        metrics: policy.metrics.registry,
         health,
         logger,
         allowedHosts: config.allowedHosts,
@@ -122,6 +154,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       http = created;
       if (config.allowedHosts.includes('*')) logger.warn('MCP_ALLOWED_HOSTS is *: Host validation is off; put a proxy that checks Host in front');
+      const auth = policy.authenticator;
+      if (!auth.enabled && !isLoopback(config.httpHost)) {
+        logger.warn({ httpHost: config.httpHost }, 'authentication is disabled on a non-loopback address: anyone who reaches it can change the Core (set MCP_AUTH_ENABLED=true and MCP_API_KEYS)');
+      }
+      if (auth.enabled && auth.keyCount === 0) logger.warn('authentication is enabled without API keys: only the anonymous tools can be called');
+      logger.info(
+        { authentication: auth.enabled, apiKeyCount: auth.keyCount, bearerTokens: auth.tokensEnabled, rateLimiting: config.rateLimiting.enabled ? { ...config.rateLimiting } : false },
+        'protections',
+      );
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
         created.server.once('error', onError);
@@ -135,6 +176,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
 
     serveStdio(stdioOptions = {}) {
+      // The stdio caller is fixed for the connection: MCP_API_KEY's identity when authentication
+      // is on and the key is set, else `local` with every scope.
+      const caller: Promise<StdioCaller> = policy.authenticator.stdioPrincipal().then(
+        (principal) => {
+          logger.info({ clientId: principal.clientId, via: principal.via }, 'stdio caller');
+          return { principal };
+        },
+        (err: unknown) => {
+          const refusal = toAppError(err);
+          logger.warn({ reason: refusal.details?.reason }, 'MCP_API_KEY is not a valid API key: stdio tool calls will be refused');
+          return { refusal };
+        },
+      );
+      const factory = createMcpServerFactory({ ...serverDeps, admitCall: stdioAdmitCall(policy, caller) });
       const handle = sdkServeStdio(factory, {
         onerror: (error) => logger.warn({ err: error }, 'MCP stdio error'),
         ...(stdioOptions.transport === undefined ? {} : { transport: stdioOptions.transport }),

@@ -2,10 +2,15 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
-import type { McpServerFactory } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpServerFactory } from '@modelcontextprotocol/server';
 import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
+import type { Registry } from 'prom-client';
+import { TOKEN_PATH } from './auth/token-endpoint.js';
 import type { Health } from './health.js';
+import { sendJson } from './http-json.js';
+import { MAX_MCP_BODY_BYTES } from './policy-http.js';
+import type { McpGuard } from './policy-http.js';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 
 /** Path of the MCP endpoint (Streamable HTTP, stateless). */
@@ -25,6 +30,12 @@ export interface HttpServerOptions {
   allowedOrigins: readonly string[];
   /** See {@link DEFAULT_CLOSE_GRACE_MS}. @default 5000 */
   closeGraceMs?: number;
+  /** Body limit, authentication, scope and rate limit of `POST /mcp` (`createMcpGuard`). */
+  guard: McpGuard;
+  /** `POST /auth/token` (`createTokenEndpoint`). */
+  tokenEndpoint: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
+  /** Registry served on `GET /metrics` (Prometheus text). */
+  metrics: Registry;
 }
 
 /** The gateway's HTTP server, not yet listening. */
@@ -37,20 +48,18 @@ export interface GatewayHttpServer {
 type Guard = (req: IncomingMessage, res: ServerResponse) => boolean;
 const PASS: Guard = () => true;
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(text);
-}
-
 /**
  * Creates the HTTP server of the gateway:
  * - `POST /mcp`: MCP over Streamable HTTP (both protocol eras, stateless) through
- *   `createMcpHandler` + `toNodeHandler`, behind `Host` and `Origin` validation (403);
+ *   `createMcpHandler` + `toNodeHandler`, behind `Host` and `Origin` validation (403) and the
+ *   guard (body limit 413, JSON -32700, authentication 401, scope 403, rate limit 429), which
+ *   hands the parsed body and the caller (`req.auth`) to the SDK handler;
+ * - `POST /auth/token`: bearer tokens for API keys (same `Host`/`Origin` validation);
  * - any other method on `/mcp`: 405 (never 404, which makes clients such as the Inspector
  *   show no tools);
  * - `GET /health`: the basic report, 200 unless its status is `error` (503);
  * - `GET /livez`: 200 while the process serves; `GET /readyz`: 200 when the bus is usable, else 503;
+ * - `GET /metrics`: the gateway's Prometheus registry;
  * - anything else: 404 JSON.
  *
  * Host validation applies to `/mcp` only: probes of an orchestrator address the pod by IP.
@@ -64,8 +73,12 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
   const validateOrigin = options.allowedOrigins.includes('*') ? PASS : originValidation([...options.allowedOrigins]);
   const mcpHandler = createMcpHandler(options.factory, {
     onerror: (error) => logger.warn({ err: error }, 'MCP request failed'),
+    maxRequestBodySize: MAX_MCP_BODY_BYTES,
   });
-  const serveMcp = toNodeHandler(mcpHandler, { onerror: (error) => logger.error({ err: error }, 'MCP handler failed') });
+  const serveMcp = toNodeHandler(mcpHandler, {
+    onerror: (error) => logger.error({ err: error }, 'MCP handler failed'),
+    maxRequestBodySize: MAX_MCP_BODY_BYTES,
+  });
 
   async function route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = req.url ?? '/';
@@ -75,13 +88,35 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
 
     if (path === MCP_PATH) {
       if (!validateHost(req, res) || !validateOrigin(req, res)) return;
-      if (method === 'POST') return serveMcp(req, res);
+      if (method === 'POST') {
+        const admitted = await options.guard(req, res, requestId);
+        if (admitted === undefined) return;
+        // toNodeHandler forwards req.auth to the handlers as ctx.http.authInfo.
+        (req as IncomingMessage & { auth?: AuthInfo }).auth = admitted.auth;
+        return serveMcp(req, res, admitted.body);
+      }
       sendJson(
         res,
         405,
         { jsonrpc: '2.0', error: { code: JSON_RPC_CODES.INVALID_REQUEST, message: 'Method not allowed: this MCP endpoint is stateless; send POST.' }, id: null },
         { allow: 'POST' },
       );
+      return;
+    }
+
+    if (path === TOKEN_PATH) {
+      if (!validateHost(req, res) || !validateOrigin(req, res)) return;
+      return options.tokenEndpoint(req, res, requestId);
+    }
+
+    if (path === '/metrics') {
+      if (method !== 'GET' && method !== 'HEAD') {
+        sendJson(res, 405, { error: 'method_not_allowed', message: `${method} is not allowed on ${path}` }, { allow: 'GET, HEAD' });
+        return;
+      }
+      const text = await options.metrics.metrics();
+      res.writeHead(200, { 'content-type': options.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
       return;
     }
 

@@ -21,6 +21,12 @@ export interface McpServerFactoryDeps {
   serverInfo: { name: string; version: string };
   /** Instructions announced to clients. */
   instructions?: string;
+  /**
+   * Admits one `tools/call` before anything else (authentication, scope, rate limit: the
+   * gateway's policy) and returns the acting client id; throws a `ProtocolError` to refuse it.
+   * Runs before the tool name and arguments are validated.
+   */
+  admitCall: (tool: string, ctx: ServerContext) => string | Promise<string>;
 }
 
 /** One validation problem of a tool call's arguments, as sent in `error.data.issues`. */
@@ -69,17 +75,13 @@ function toolErrorResult(err: AppError): CallToolResult {
   };
 }
 
-function clientIdOf(ctx: ServerContext): string {
-  if (ctx.http === undefined) return 'stdio';
-  return ctx.http.authInfo?.clientId ?? 'anonymous';
-}
-
 /**
  * Builds the per-request factory that `createMcpHandler` and `serveStdio` call: a low-level
  * `Server` with `tools/list` and `tools/call` handlers over the prebuilt registry (the factory
  * itself only allocates; schemas and the tool list are computed once, before).
  *
  * Error channels of `tools/call`:
+ * - refused by `admitCall` (authentication -32001, rate limit -32005) → that JSON-RPC error;
  * - unknown tool → JSON-RPC `-32602` with `data: { code: 'INVALID_PARAMS', tool, suggestion }`;
  * - arguments failing the tool's input schema → JSON-RPC `-32602` with
  *   `data: { code: 'INVALID_PARAMS', tool, issues: [{ path, message, code }], suggestion }`;
@@ -89,7 +91,7 @@ function clientIdOf(ctx: ServerContext): string {
  * - success → `structuredContent` = the validated reply, plus a text content with its JSON.
  */
 export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFactory {
-  const { registry, logger, requestTimeoutMs, serverInfo } = deps;
+  const { registry, logger, requestTimeoutMs, serverInfo, admitCall } = deps;
   const listResult = { tools: [...registry.listing] };
   const serverOptions = {
     capabilities: { tools: { listChanged: false } },
@@ -98,6 +100,8 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
 
   async function callTool(server: Server, name: string, args: unknown, ctx: ServerContext): Promise<CallToolResult> {
     const started = Date.now();
+    // Order: authenticate -> rate limit (admitCall) -> validate -> run.
+    const clientId = await admitCall(name, ctx);
     const tool: RegisteredTool | undefined = registry.get(name);
     if (tool === undefined) {
       throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, `Unknown tool '${name}'`, {
@@ -122,7 +126,7 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
     const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
     const log = logger.child({ requestId, tool: name });
     try {
-      const toolCtx: ToolContext = { requestId, clientId: clientIdOf(ctx), deadline: started + requestTimeoutMs, logger: log };
+      const toolCtx: ToolContext = { requestId, clientId, deadline: started + requestTimeoutMs, logger: log };
       const traceparent = ctx.http?.req?.headers.get(HEADERS.traceparent);
       if (traceparent != null && TRACEPARENT.test(traceparent)) toolCtx.traceparent = traceparent;
       const output = await tool.run(parsed.data, toolCtx);

@@ -19,7 +19,7 @@ describe('MCP over stdio (the same factory on a stdio-shaped transport)', () => 
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ controls: [{ name: 'mute', value: true }] });
       const headers = h.received.at(-1)?.headers ?? {};
-      expect(headers[HEADERS.clientId]).toBe('stdio');
+      expect(headers[HEADERS.clientId]).toBe('local');
       expect(headers[HEADERS.requestId]).toMatch(/^[0-9a-f-]{36}$/);
 
       await expect(client.callTool({ name: 'qsys.get_component', arguments: { component_name: 'Ghost' } })).rejects.toSatisfy(

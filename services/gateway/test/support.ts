@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { createMemoryBus } from '@qsys-mcp/bus';
 import type { BusHeaders, MemoryBus, ServiceHandle } from '@qsys-mcp/bus';
 import { AppError, CORE_OPERATIONS, connectorQueueGroup, connectorServiceName, coreSubject } from '@qsys-mcp/contracts';
@@ -8,7 +9,7 @@ import { createSilentLogger } from '@qsys-mcp/observability';
 import { createGateway, loadConfig } from '../src/index.js';
 import type { Gateway, GatewayConfig, GatewayOptions, ListenInfo } from '../src/index.js';
 
-export { Client, ProtocolError } from '@modelcontextprotocol/client';
+export { Client, ProtocolError, SdkHttpError } from '@modelcontextprotocol/client';
 
 /** One request the fake connector received. */
 export interface ReceivedRequest {
@@ -56,7 +57,8 @@ function controlOf(component: string, control: string): ControlState {
 
 type Handler = (data: Record<string, unknown>) => unknown;
 
-const HANDLERS: Record<CoreOperation, Handler> = {
+// Partial: an operation added to the contracts later is answered INTERNAL until the fake learns it.
+const HANDLERS: Partial<Record<CoreOperation, Handler>> = {
   status: () => FAKE_STATUS,
   'component.list': (d) => ({
     components: Object.entries(CONTROLS)
@@ -106,7 +108,9 @@ export function startFakeConnector(bus: MemoryBus, received: ReceivedRequest[] =
       subject: coreSubject(core, op),
       handler: (req) => {
         received.push({ subject: req.subject, data: req.data, headers: req.headers });
-        return Promise.resolve(HANDLERS[op](req.data as Record<string, unknown>));
+        const handler = HANDLERS[op];
+        if (handler === undefined) return Promise.reject(new AppError('INTERNAL', `The fake connector does not implement ${op}`));
+        return Promise.resolve(handler(req.data as Record<string, unknown>));
       },
     })),
   });
@@ -121,23 +125,40 @@ export interface Harness {
   received: ReceivedRequest[];
   /** A connected MCP client (`era` 'legacy' = 2025-11-25 handshake, 'auto' = 2026-07-28 when offered). */
   connect(era?: Era, headers?: Record<string, string>): Promise<Client>;
+  /** A client connected over the gateway's stdio serving (an in-memory stdio-shaped transport). */
+  connectStdio(era?: Era): Promise<Client>;
   close(): Promise<void>;
 }
 
 /** Protocol era a test client negotiates. */
 export type Era = 'legacy' | 'auto';
 
-/** Starts a harness; `env` overrides the config, `connector: false` starts no connector. */
-export async function startHarness(
-  options: { env?: Record<string, string>; connector?: boolean; gateway?: Partial<GatewayOptions> } = {},
-): Promise<Harness> {
+/** Options of {@link startHarness}. */
+export interface HarnessOptions {
+  /** Environment the config is loaded from (over `MCP_HTTP_PORT=0` and rate limiting off). */
+  env?: Record<string, string>;
+  /** Edits the loaded config (API keys with scopes, which the environment cannot express). */
+  config?: (config: GatewayConfig) => GatewayConfig;
+  /** `false`: no fake connector. */
+  connector?: boolean;
+  gateway?: Partial<GatewayOptions>;
+}
+
+/**
+ * Starts a harness; `env` overrides the config, `connector: false` starts no connector. Rate
+ * limiting is off unless `env` turns it on (`MCP_RATE_LIMIT_ENABLED: 'true'`), so tests that are
+ * not about it can call freely.
+ */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const bus = createMemoryBus();
   const received: ReceivedRequest[] = [];
   if (options.connector !== false) await startFakeConnector(bus, received);
-  const config = loadConfig({ MCP_HTTP_PORT: '0', ...options.env });
+  const loaded = loadConfig({ MCP_HTTP_PORT: '0', MCP_RATE_LIMIT_ENABLED: 'false', ...options.env });
+  const config = options.config === undefined ? loaded : options.config(loaded);
   const gateway = createGateway({ config, bus, logger: createSilentLogger(), ...options.gateway });
   const listen = await gateway.listen();
   const clients: Client[] = [];
+  const stdioHandles: { close(): Promise<void> }[] = [];
   return {
     bus,
     gateway,
@@ -150,8 +171,17 @@ export async function startHarness(
       clients.push(client);
       return client;
     },
+    async connectStdio(era = 'legacy') {
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      stdioHandles.push(gateway.serveStdio({ transport: serverSide }));
+      const client = new Client({ name: 'gateway-stdio-test', version: '1.0.0' }, { versionNegotiation: { mode: era } });
+      await client.connect(clientSide);
+      clients.push(client);
+      return client;
+    },
     async close() {
       await Promise.allSettled(clients.map((c) => c.close()));
+      await Promise.allSettled(stdioHandles.map((h) => h.close()));
       await gateway.close();
       await bus.close();
     },
@@ -178,4 +208,66 @@ export function rawRequest(
     req.on('error', reject);
     req.end(init.body);
   });
+}
+
+/** What an HTTP refusal looked like to the MCP SDK client: the status and the JSON-RPC body. */
+export interface HttpRefusal {
+  status: number;
+  /** The JSON-RPC error response the gateway sent. */
+  body: { jsonrpc: string; id: unknown; error: { code: number; message: string; data?: Record<string, unknown> } };
+}
+
+/**
+ * Awaits `call` and expects the gateway to have refused it with an HTTP error status: the SDK
+ * client surfaces a non-2xx answer as an `SdkHttpError` carrying the status and the body text
+ * (it raises a `ProtocolError` only for 2xx JSON-RPC errors).
+ */
+export async function expectHttpRefusal(call: Promise<unknown>): Promise<HttpRefusal> {
+  try {
+    await call;
+  } catch (err) {
+    if (!(err instanceof SdkHttpError)) throw err;
+    const data = err.data as { status: number; text?: string };
+    return { status: data.status, body: JSON.parse(data.text ?? 'null') as HttpRefusal['body'] };
+  }
+  throw new Error('expected an HTTP refusal');
+}
+
+/** A pino destination that keeps every line written to it (to check what the logs hold). */
+export function collectingDestination(): { lines: string[]; write(line: string): void } {
+  const lines: string[] = [];
+  return { lines, write: (line: string) => void lines.push(line) };
+}
+
+/** Waits until `condition()` holds, polling every 10 ms, up to `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Headers of a raw MCP POST. */
+export const MCP_JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** A raw `tools/call` request body (2025-era, no handshake needed by the stateless endpoint). */
+export function toolCallBody(name: string, args: Record<string, unknown> = {}, id: number | string = 1): Record<string, unknown> {
+  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
+}
+
+/** POSTs a raw JSON-RPC body (object or text) to the MCP endpoint; parses the answer when it is JSON. */
+export async function postMcp(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; json: unknown; body: string }> {
+  const res = await rawRequest(url, { method: 'POST', headers: { ...MCP_JSON_HEADERS, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  let json: unknown;
+  try {
+    json = JSON.parse(res.body);
+  } catch {
+    // SSE or empty: left to the caller
+  }
+  return { ...res, json };
 }

@@ -1,0 +1,164 @@
+import { ProtocolError } from '@modelcontextprotocol/server';
+import type { ServerContext } from '@modelcontextprotocol/server';
+import { AppError, TOOLS } from '@qsys-mcp/contracts';
+import type { Scope } from '@qsys-mcp/contracts';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { Authenticator, Principal } from './auth/authenticator.js';
+import { AUTH_REASONS, authFailed, forbidden } from './auth/errors.js';
+import { createGatewayMetrics } from './metrics.js';
+import type { GatewayMetrics, MetricsTransport } from './metrics.js';
+import type { AuthenticationConfig, RateLimitingConfig } from './protection-config.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** Message of every rate-limit refusal (the spec's text). */
+export const RATE_LIMITED_MESSAGE = 'Rate limit exceeded. Please slow down your requests.';
+
+/** Key of the one bucket when limits are global. */
+export const GLOBAL_BUCKET = '*';
+
+/**
+ * MCP methods open without credentials: the handshake, discovery and the tool list. Notifications
+ * (`notifications/*`) are open too. `tools/call` has its own rule ({@link Policy.admitToolCalls});
+ * any other method needs valid credentials.
+ */
+export const OPEN_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping', 'server/discover', 'tools/list']);
+
+/** Options of {@link createPolicy}. */
+export interface PolicyOptions {
+  authentication: AuthenticationConfig;
+  rateLimiting: RateLimitingConfig;
+  /** Clock, epoch ms (token expiry, bucket refill). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * The protections every MCP request passes, the same on every transport: authenticate, then
+ * (for `tools/call`) scope and rate limit. Validation and the call itself follow in the MCP server.
+ */
+export interface Policy {
+  readonly authenticator: Authenticator;
+  /** The rate limiter; undefined when rate limiting is off. */
+  readonly limiter: RateLimiter | undefined;
+  /** The gateway's metrics registry, with the rate-limit metrics. */
+  readonly metrics: GatewayMetrics;
+  /**
+   * THE check of `tools/call`, used by the HTTP layer and by the stdio server alike. For each
+   * tool: in `allowAnonymous` → allowed to anyone; otherwise an unauthenticated caller gets
+   * `AUTH_FAILED` (Missing credentials) and a caller without the tool's scope gets `FORBIDDEN`.
+   * Then one token per call is taken, all or nothing, from the caller's bucket (per client) or
+   * the global bucket: `RATE_LIMITED` when it is short. A refused call takes no token.
+   * @throws AppError `AUTH_FAILED` | `FORBIDDEN` | `RATE_LIMITED`
+   */
+  admitToolCalls(principal: Principal, tools: readonly string[], transport: MetricsTransport): void;
+  /**
+   * Any other method: open methods ({@link OPEN_METHODS}, notifications) pass; the rest need
+   * credentials. @throws AppError `AUTH_FAILED`
+   */
+  admitMethod(principal: Principal, method: string): void;
+}
+
+function scopeOf(tool: string): Scope | undefined {
+  return Object.hasOwn(TOOLS, tool) ? TOOLS[tool as keyof typeof TOOLS].scope : undefined;
+}
+
+/** Creates the policy of one gateway: authenticator, limiter and metrics from the config. */
+export function createPolicy(options: PolicyOptions): Policy {
+  const { authentication, rateLimiting } = options;
+  const now = options.now;
+  const authenticator = createAuthenticator({ config: authentication, ...(now === undefined ? {} : { now }) });
+  const limiter = rateLimiting.enabled
+    ? createRateLimiter({
+        requestsPerMinute: rateLimiting.requestsPerMinute,
+        burstSize: rateLimiting.burstSize,
+        maxBuckets: rateLimiting.perClient ? rateLimiting.maxClients : 1,
+        ...(now === undefined ? {} : { now }),
+      })
+    : undefined;
+  const metrics = createGatewayMetrics({
+    remaining: () => limiter?.lowestRemaining() ?? Number.POSITIVE_INFINITY,
+    buckets: () => limiter?.size ?? 0,
+  });
+  const anonymousTools = new Set(authentication.allowAnonymous);
+
+  function checkScope(principal: Principal, tool: string): void {
+    if (anonymousTools.has(tool)) return;
+    const required = scopeOf(tool);
+    if (principal.unauthenticated) {
+      throw authFailed(AUTH_REASONS.missingCredentials, required === undefined ? { tool } : { tool, requiredScope: required });
+    }
+    // An unknown tool needs no scope here: validation answers it with -32602.
+    if (required !== undefined && !principal.scopes.includes(required)) throw forbidden(tool, required);
+  }
+
+  return {
+    authenticator,
+    limiter,
+    metrics,
+
+    admitToolCalls(principal, tools, transport) {
+      for (const tool of tools) checkScope(principal, tool);
+      if (limiter === undefined || tools.length === 0) return;
+      const taken = limiter.take(rateLimiting.perClient ? principal.clientId : GLOBAL_BUCKET, tools.length);
+      if (taken.allowed) return;
+      for (let i = 0; i < tools.length; i++) metrics.rateLimitHit(transport);
+      throw new AppError('RATE_LIMITED', RATE_LIMITED_MESSAGE, {
+        details: {
+          retryAfterMs: taken.retryAfterMs,
+          limit: rateLimiting.requestsPerMinute,
+          burstSize: rateLimiting.burstSize,
+          perClient: rateLimiting.perClient,
+        },
+      });
+    },
+
+    admitMethod(principal, method) {
+      if (OPEN_METHODS.has(method) || method.startsWith('notifications/')) return;
+      if (principal.unauthenticated) throw authFailed(AUTH_REASONS.missingCredentials, { method });
+    },
+  };
+}
+
+/** The JSON-RPC error object of a policy refusal: code from the error table, message, `data: { code, ...details }`. */
+export function jsonRpcErrorOf(err: AppError): { code: number; message: string; data: Record<string, unknown> } {
+  return { code: err.jsonRpcCode, message: err.message, data: { code: err.code, ...err.details } };
+}
+
+/** A policy refusal as the MCP server throws it (stdio): a `ProtocolError` with the same code, message and data. */
+export function toProtocolError(err: AppError): ProtocolError {
+  const e = jsonRpcErrorOf(err);
+  return new ProtocolError(e.code, e.message, e.data);
+}
+
+/** The stdio caller, established once per connection, or why it could not be. */
+export type StdioCaller = { principal: Principal } | { refusal: AppError };
+
+/**
+ * `admitCall` of the MCP server over stdio: the policy runs here, in the `tools/call` handler
+ * (there is no HTTP layer), with the connection's caller. A refusal is thrown as a
+ * `ProtocolError` with the code, message and data the HTTP body would carry.
+ */
+export function stdioAdmitCall(policy: Policy, caller: Promise<StdioCaller>): (tool: string) => Promise<string> {
+  return async (tool) => {
+    const c = await caller;
+    if ('refusal' in c) throw toProtocolError(c.refusal);
+    try {
+      policy.admitToolCalls(c.principal, [tool], 'stdio');
+    } catch (err) {
+      if (err instanceof AppError) throw toProtocolError(err);
+      throw err;
+    }
+    return c.principal.clientId;
+  };
+}
+
+/**
+ * `admitCall` of the MCP server over HTTP: the guard in front of the SDK handler has already
+ * applied the policy to this request and set the caller as `authInfo`; this reads its client id.
+ * A request without `authInfo` did not pass the guard and is refused.
+ */
+export function httpAdmitCall(_tool: string, ctx: ServerContext): string {
+  const clientId = ctx.http?.authInfo?.clientId;
+  if (clientId === undefined) throw toProtocolError(authFailed(AUTH_REASONS.missingCredentials));
+  return clientId;
+}
