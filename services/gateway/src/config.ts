@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreIdSchema } from '@qsys-mcp/contracts';
-import { LOG_LEVELS, NATS_SERVER, formatIssues, readConfigFile } from './config-file.js';
+import { LOG_LEVELS, NATS_SERVER, readConfigFile } from './config-file.js';
+import { formatIssues } from './config-problems.js';
 import type { ConfigFile, Env, LogLevel } from './config-file.js';
 import type { ApiKeyEntry, AuthenticationConfig, RateLimitingConfig, ValidationConfig } from './protection-config.js';
 
