@@ -147,6 +147,7 @@ describe('walking skeleton over real NATS', () => {
       }>();
       expect(info.name).toBe('qsys-connector-main');
       expect(info.endpoints.map((e) => e.subject).sort()).toEqual([
+        'qsys.main.breaker.reset',
         'qsys.main.component.get',
         'qsys.main.component.list',
         'qsys.main.control.get',

@@ -61,6 +61,16 @@ export const CoreStatusReplySchema = z.object({
   breaker: z.object({ state: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']), nextAttemptAt: z.string().optional() }).optional(),
   /** True while reads are answered from the live state (Core-side change group with AutoPoll). */
   liveState: z.boolean().optional(),
+  /** A redundant Core pair: which member is Active, each member's state, and the alarm if any. */
+  redundancy: z
+    .object({
+      active: z.enum(['primary', 'backup']).nullable(),
+      members: z.array(
+        z.object({ role: z.enum(['primary', 'backup']), host: z.string(), port: z.number().int(), connected: z.boolean(), state: z.string(), designCode: z.string() }),
+      ),
+      alarm: z.string().optional(),
+    })
+    .optional(),
 });
 export type CoreStatusReply = z.infer<typeof CoreStatusReplySchema>;
 

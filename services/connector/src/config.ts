@@ -35,6 +35,18 @@ const EnvSchema = z.object({
   QSYS_RECONNECT_MAX_MS: env(envMs.optional()),
   /** NoOp keepalive after this much idle time (the Core drops clients idle for 60 s). */
   QSYS_KEEPALIVE_MS: env(envMs.optional()),
+  /** Backup Core of a redundant pair. */
+  QSYS_BACKUP_HOST: env(z.string().min(1).optional()),
+  QSYS_BACKUP_PORT: env(z.coerce.number().int().min(1).max(65535).optional()),
+  /** AutoPoll period of the live state. */
+  QSYS_POLL_RATE_MS: env(z.coerce.number().int().min(10).max(60_000).optional()),
+  QSYS_BREAKER_FAILURE_THRESHOLD: env(z.coerce.number().int().min(1).max(1000).optional()),
+  QSYS_BREAKER_SUCCESS_THRESHOLD: env(z.coerce.number().int().min(1).max(1000).optional()),
+  QSYS_BREAKER_TIMEOUT_MS: env(envMs.optional()),
+  /** Leader lease in NATS KV (standby replicas). */
+  CONNECTOR_LEASE: env(bool.default(true)),
+  CONNECTOR_LEASE_TTL_MS: env(z.coerce.number().int().min(500).max(600_000).default(10_000)),
+  CONNECTOR_LEASE_BUCKET: env(z.string().regex(/^[A-Za-z0-9_-]+$/).default('qsys_connector_leases')),
   NATS_URL: env(z.string().default('nats://127.0.0.1:4222')),
   CONNECTOR_INSTANCE_ID: env(z.string().min(1).optional()),
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -59,6 +71,13 @@ export const QrwcSettingsSchema = z
     requestTimeoutMs: ms,
     reconnectMaxMs: ms,
     keepaliveMs: ms,
+    backupHost: z.string().min(1),
+    backupPort: z.number().int().min(1).max(65535),
+    pollRateMs: z.number().int().min(10).max(60_000),
+    circuitBreaker: z
+      .object({ failureThreshold: z.number().int().min(1).max(1000), successThreshold: z.number().int().min(1).max(1000), timeout: ms })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();
@@ -75,6 +94,10 @@ export const DEFAULT_CORE_SETTINGS = Object.freeze({
   reconnectIntervalMs: 1000,
   reconnectMaxMs: 30_000,
   keepaliveMs: 15_000,
+  pollRateMs: 100,
+  failureThreshold: 5,
+  successThreshold: 3,
+  breakerTimeoutMs: 60_000,
 });
 
 /** The connector's validated, frozen configuration. */
@@ -102,6 +125,28 @@ export interface ConnectorConfig {
     reconnectMaxMs: number;
     /** NoOp keepalive after this much send-idle time, ms (`QSYS_KEEPALIVE_MS`, `qrwc.keepaliveMs`). @default 15000 */
     keepaliveMs: number;
+    /** Backup Core of a redundant pair (`QSYS_BACKUP_HOST`/`QSYS_BACKUP_PORT`, `qrwc.backupHost`/`qrwc.backupPort`; the port defaults to the primary's). */
+    backup: { host: string; port: number } | undefined;
+    /** AutoPoll period of the live state, ms (`QSYS_POLL_RATE_MS`, `qrwc.pollRateMs`). @default 100 */
+    pollRateMs: number;
+  };
+  /** Circuit breaker (`QSYS_BREAKER_*`, `qrwc.circuitBreaker`): the spec's settings. */
+  breaker: {
+    /** @default 5 */
+    failureThreshold: number;
+    /** @default 3 */
+    successThreshold: number;
+    /** Time OPEN before a trial call, ms. @default 60000 */
+    timeoutMs: number;
+  };
+  /** Leader lease for standby replicas (`CONNECTOR_LEASE`, `CONNECTOR_LEASE_TTL_MS`, `CONNECTOR_LEASE_BUCKET`). */
+  lease: {
+    /** @default true */
+    enabled: boolean;
+    /** Lease time, ms: the KV bucket's TTL when the bucket is created. @default 10000 */
+    ttlMs: number;
+    /** @default 'qsys_connector_leases' */
+    bucket: string;
   };
   /** NATS server (`NATS_URL`). @default 'nats://127.0.0.1:4222' */
   natsUrl: string;
@@ -272,6 +317,7 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
   const secure = e.QSYS_SECURE ?? q.secure ?? d.secure;
   const transport = (e.QSYS_TRANSPORT ?? q.transport ?? d.transport) === 'tcp' ? 'tcp' : secure ? 'wss' : 'ws';
   const defaultPort = transport === 'tcp' ? 1710 : transport === 'wss' ? 443 : 80;
+  const backupHost = e.QSYS_BACKUP_HOST ?? q.backupHost;
   const config: ConnectorConfig = {
     coreId: e.QSYS_CORE_ID ?? q.coreId ?? d.coreId,
     core: {
@@ -285,10 +331,18 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
       reconnectIntervalMs,
       reconnectMaxMs,
       keepaliveMs: e.QSYS_KEEPALIVE_MS ?? q.keepaliveMs ?? d.keepaliveMs,
+      backup: backupHost === undefined ? undefined : { host: backupHost, port: e.QSYS_BACKUP_PORT ?? q.backupPort ?? e.QSYS_PORT ?? q.port ?? defaultPort },
+      pollRateMs: e.QSYS_POLL_RATE_MS ?? q.pollRateMs ?? d.pollRateMs,
     },
+    breaker: {
+      failureThreshold: e.QSYS_BREAKER_FAILURE_THRESHOLD ?? q.circuitBreaker?.failureThreshold ?? d.failureThreshold,
+      successThreshold: e.QSYS_BREAKER_SUCCESS_THRESHOLD ?? q.circuitBreaker?.successThreshold ?? d.successThreshold,
+      timeoutMs: e.QSYS_BREAKER_TIMEOUT_MS ?? q.circuitBreaker?.timeout ?? d.breakerTimeoutMs,
+    },
+    lease: { enabled: e.CONNECTOR_LEASE, ttlMs: e.CONNECTOR_LEASE_TTL_MS, bucket: e.CONNECTOR_LEASE_BUCKET },
     natsUrl: e.NATS_URL,
     instanceId: e.CONNECTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
   };
-  return Object.freeze({ ...config, core: Object.freeze(config.core) });
+  return Object.freeze({ ...config, core: Object.freeze(config.core), breaker: Object.freeze(config.breaker), lease: Object.freeze(config.lease) });
 }

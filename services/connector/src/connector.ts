@@ -24,6 +24,7 @@ import { createResetBreakerHandler } from './handlers/breaker-reset.js';
 import type { BreakerOptions } from './breaker.js';
 import type { LiveStateOptions } from './live-state.js';
 import { ConnectorMetrics } from './metrics.js';
+import { RedundantClient } from './redundant-client.js';
 
 /** Version reported to the NATS services framework. */
 export const CONNECTOR_VERSION = '0.1.0';
@@ -35,9 +36,9 @@ export interface ConnectorDeps {
   logger: Logger;
   /** Builds the QRC client (tests inject one); defaults to `new QrcClient(options)`. */
   createClient?: (options: QrcClientOptions) => QrcClientApi;
-  /** Circuit breaker settings. @default the spec's: 5 failures, 3 successes, 60000 ms */
+  /** Circuit breaker settings; override `config.breaker` (tests). */
   breaker?: Omit<BreakerOptions, 'onStateChange'>;
-  /** Live state settings. @default AutoPoll every 100 ms */
+  /** Live state settings; override `config.core.pollRateMs` (tests). */
   liveState?: Omit<LiveStateOptions, 'onChanges'>;
 }
 
@@ -73,7 +74,18 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
   };
   if (core.username !== undefined) clientOptions.username = core.username;
   if (core.password !== undefined) clientOptions.password = core.password;
-  const client = (deps.createClient ?? ((o) => new QrcClient(o)))(clientOptions);
+  const create = deps.createClient ?? ((o) => new QrcClient(o));
+  const backup = core.backup;
+  // A redundant pair: one client per Core behind one client that talks to the Active Core.
+  const redundant =
+    backup === undefined
+      ? undefined
+      : new RedundantClient({
+          primary: { client: create({ ...clientOptions, logger: logger.child({ component: 'qrc', core: 'primary' }) }), host: core.host, port: core.port },
+          backup: { client: create({ ...clientOptions, host: backup.host, port: backup.port, logger: logger.child({ component: 'qrc', core: 'backup' }) }), host: backup.host, port: backup.port },
+          logger: logger.child({ component: 'redundancy' }),
+        });
+  const client: QrcClientApi = redundant ?? create(clientOptions);
 
   const metrics = new ConnectorMetrics({ core: coreId });
   const now = (): string => new Date().toISOString();
@@ -85,8 +97,8 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
     logger,
     metrics,
     requestTimeoutMs: core.requestTimeoutMs,
-    ...(deps.breaker === undefined ? {} : { breaker: deps.breaker }),
-    ...(deps.liveState === undefined ? {} : { liveState: deps.liveState }),
+    breaker: deps.breaker ?? { failureThreshold: config.breaker.failureThreshold, successThreshold: config.breaker.successThreshold, timeoutMs: config.breaker.timeoutMs },
+    liveState: deps.liveState ?? { pollRateMs: core.pollRateMs },
     onConnectionEvent: (event) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.connection), event),
     onEngineStatus: (status) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.engineStatus), { coreId, time: now(), ...status }),
     onControlChanges: (changes) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.controls), { coreId, time: now(), changes }),
@@ -95,7 +107,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
 
   const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs, metrics };
   const handlers: Record<CoreOperation, EndpointHandler> = {
-    [CORE_OPERATIONS.status]: createStatusHandler({ ...handlerDeps, coreId, host: core.host, port: core.port }),
+    [CORE_OPERATIONS.status]: createStatusHandler({ ...handlerDeps, coreId, host: core.host, port: core.port, pair: redundant }),
     [CORE_OPERATIONS.listComponents]: createListComponentsHandler(handlerDeps),
     [CORE_OPERATIONS.getComponent]: createGetComponentHandler(handlerDeps),
     [CORE_OPERATIONS.getControls]: createGetControlsHandler(handlerDeps),

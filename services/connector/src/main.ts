@@ -2,6 +2,7 @@ import { createNatsBus } from '@qsys-mcp/bus';
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import { startConnector } from './connector.js';
+import { openLeaseBucket, runUnderLease } from './leadership.js';
 
 // Wiring only: config → logger → NATS → connector; shut down in reverse.
 // Command line: `--config PATH` / `--config=PATH` (the file's `qrwc` section; see docs/configuration.md).
@@ -11,9 +12,17 @@ const shutdown = createShutdown({ logger });
 try {
   const bus = await createNatsBus({ servers: config.natsUrl, name: `connector-${config.coreId}-${config.instanceId}`, logger });
   shutdown.add({ name: 'nats', close: () => bus.close() });
-  const connector = await startConnector({ config, bus, logger });
-  shutdown.add({ name: 'connector', close: () => connector.close() });
-  logger.info({ core: config.coreId, nats: config.natsUrl }, 'ready');
+  if (config.lease.enabled) {
+    // Standby replicas: only the holder of the core's lease connects to the Core and serves.
+    const kv = await openLeaseBucket(bus, config.lease.bucket, config.lease.ttlMs);
+    const leadership = runUnderLease({ config, kv, logger, start: () => startConnector({ config, bus, logger }) });
+    shutdown.add({ name: 'lease', close: () => leadership.stop() });
+    logger.info({ core: config.coreId, nats: config.natsUrl, lease: config.lease }, 'ready');
+  } else {
+    const connector = await startConnector({ config, bus, logger });
+    shutdown.add({ name: 'connector', close: () => connector.close() });
+    logger.info({ core: config.coreId, nats: config.natsUrl, lease: false }, 'ready');
+  }
 } catch (err) {
   logger.fatal({ err }, 'connector failed to start');
   await shutdown.run('start-up failure', 1);

@@ -59,6 +59,13 @@ export const QrwcFileSchema = z
     requestTimeoutMs: ms,
     reconnectMaxMs: ms,
     keepaliveMs: ms,
+    backupHost: z.string().min(1),
+    backupPort: z.number().int().min(1).max(65535),
+    pollRateMs: z.number().int().min(10).max(60_000),
+    circuitBreaker: z
+      .object({ failureThreshold: z.number().int().min(1).max(1000), successThreshold: z.number().int().min(1).max(1000), timeout: ms })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();

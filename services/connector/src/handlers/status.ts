@@ -1,9 +1,10 @@
 import { CoreStatusRequestSchema, type CoreStatusReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
+import type { RedundantClient } from '../redundant-client.js';
 import { parseRequest, type HandlerDeps } from './context.js';
 
 /** `qsys.<core>.status`: the connection and the last engine status; answers even when the Core is down. */
-export function createStatusHandler(deps: HandlerDeps & { coreId: string; host: string; port: number }): EndpointHandler {
+export function createStatusHandler(deps: HandlerDeps & { coreId: string; host: string; port: number; pair: RedundantClient | undefined }): EndpointHandler {
   return async (req) => {
     parseRequest(CoreStatusRequestSchema, req);
     const { session } = deps;
@@ -25,6 +26,10 @@ export function createStatusHandler(deps: HandlerDeps & { coreId: string; host: 
     const nextAttemptAt = session.breaker.nextAttemptAt;
     reply.breaker = { state: session.breaker.state, ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() }) };
     reply.liveState = session.live.live;
+    if (deps.pair !== undefined) {
+      const pair = deps.pair.pairState;
+      reply.redundancy = { active: pair.active ?? null, members: pair.members, ...(pair.alarm === undefined ? {} : { alarm: pair.alarm }) };
+    }
     const since = session.connectedSince;
     if (since !== undefined) reply.connectedSince = since.toISOString();
     return reply;
