@@ -56,9 +56,14 @@ describe('connector configuration from the config file', () => {
         requestTimeoutMs: 4000,
         reconnectMaxMs: 20_000,
         keepaliveMs: 10_000,
+        backupHost: 'core-b2',
+        backupPort: 1712,
+        pollRateMs: 250,
+        circuitBreaker: { failureThreshold: 7, successThreshold: 2, timeout: 30_000 },
       },
     });
     const config = loadConfig({ QSYS_PIN: '1234' }, { configPath: path });
+    expect(config.breaker).toEqual({ failureThreshold: 7, successThreshold: 2, timeoutMs: 30_000 });
     expect(config.coreId).toBe('hall-b');
     expect(config.core).toEqual({
       host: 'core-b',
@@ -71,6 +76,8 @@ describe('connector configuration from the config file', () => {
       reconnectIntervalMs: 2000,
       reconnectMaxMs: 20_000,
       keepaliveMs: 10_000,
+      backup: { host: 'core-b2', port: 1712 },
+      pollRateMs: 250,
     });
     expect(loadConfig({}, { configPath: configFile({ qrwc: { host: 'c', secure: false } }) }).core).toMatchObject({ transport: 'ws', port: 80 });
   });
@@ -152,5 +159,34 @@ describe('connector command line', () => {
       '"--stdio": expected --config PATH or --config=PATH, got an unknown argument',
       '--config: expected a file path, got nothing',
     ]);
+  });
+});
+
+describe('connector reliability settings', () => {
+  it('applies the spec\'s breaker defaults, a 100 ms poll and the lease by default', () => {
+    const config = loadConfig({ QSYS_HOST: 'core' });
+    expect(config.breaker).toEqual({ failureThreshold: 5, successThreshold: 3, timeoutMs: 60_000 });
+    expect(config.core.pollRateMs).toBe(100);
+    expect(config.core.backup).toBeUndefined();
+    expect(config.lease).toEqual({ enabled: true, ttlMs: 10_000, bucket: 'qsys_connector_leases' });
+  });
+
+  it('reads the breaker, poll, backup Core and lease variables', () => {
+    const config = loadConfig({
+      QSYS_HOST: 'core-a',
+      QSYS_PORT: '8443',
+      QSYS_BACKUP_HOST: 'core-b',
+      QSYS_POLL_RATE_MS: '50',
+      QSYS_BREAKER_FAILURE_THRESHOLD: '2',
+      QSYS_BREAKER_SUCCESS_THRESHOLD: '1',
+      QSYS_BREAKER_TIMEOUT_MS: '5000',
+      CONNECTOR_LEASE: 'false',
+      CONNECTOR_LEASE_TTL_MS: '3000',
+      CONNECTOR_LEASE_BUCKET: 'leases',
+    });
+    expect(config.core.backup).toEqual({ host: 'core-b', port: 8443 });
+    expect(config.core.pollRateMs).toBe(50);
+    expect(config.breaker).toEqual({ failureThreshold: 2, successThreshold: 1, timeoutMs: 5000 });
+    expect(config.lease).toEqual({ enabled: false, ttlMs: 3000, bucket: 'leases' });
   });
 });
