@@ -97,6 +97,7 @@ export {
   GetNamedControlsInputSchema,
   SetNamedControlInputSchema,
   GetCoreStatusInputSchema,
+  ResetCircuitBreakerInputSchema,
   PingInputSchema,
   PingOutputSchema,
   HealthInputSchema,

@@ -5,6 +5,7 @@ import {
   GetComponentReplySchema,
   ListComponentsReplySchema,
   MAX_BATCH_CONTROLS,
+  ResetBreakerReplySchema,
   SetNamedControlReplySchema,
 } from './connector.js';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
@@ -80,6 +81,8 @@ export const SetNamedControlInputSchema = z
   .strict();
 
 export const GetCoreStatusInputSchema = z.object({ core }).strict();
+
+export const ResetCircuitBreakerInputSchema = z.object({ core }).strict();
 
 export const PingInputSchema = z.object({}).strict();
 export const PingOutputSchema = z.object({ pong: z.literal(true), timestamp: z.string(), instance: z.string() });
@@ -188,6 +191,16 @@ export const TOOLS = {
     output: CoreStatusReplySchema,
     scope: SCOPES.read,
     annotations: READ,
+  },
+  'system.reset_circuit_breaker': {
+    name: 'system.reset_circuit_breaker',
+    title: 'Reset the circuit breaker',
+    description:
+      "Close the circuit breaker of a core's connector by hand, so calls reach the Core again before the breaker's own timeout (admin).",
+    input: ResetCircuitBreakerInputSchema,
+    output: ResetBreakerReplySchema,
+    scope: SCOPES.admin,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   },
   'system.ping': {
     name: 'system.ping',

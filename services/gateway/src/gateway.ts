@@ -112,7 +112,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const callCore = createCoreClient({ bus });
   const registry = createToolRegistry({
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
-    ...createSystemToolHandlers({ instanceId: config.instanceId, health }),
+    ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore }),
   });
   // Authentication, scopes and rate limit: one policy for both transports (policy.ts).
   const policy = createPolicy({

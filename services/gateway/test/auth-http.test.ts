@@ -57,7 +57,7 @@ describe('authentication over HTTP', () => {
 
   it.each<Era>(['legacy', 'auto'])('lets a client without credentials connect, list tools and call the anonymous tools (era %s)', async (era) => {
     const client = await h.connect(era);
-    expect((await client.listTools()).tools).toHaveLength(10);
+    expect((await client.listTools()).tools).toHaveLength(11);
     const ping = await client.callTool({ name: 'system.ping', arguments: {} });
     expect(ping.isError).toBeFalsy();
     const health = await client.callTool({ name: 'system.health', arguments: {} });
@@ -130,6 +130,19 @@ describe('authentication over HTTP', () => {
       data: { code: 'FORBIDDEN', reason: 'Insufficient scope', requiredScope: 'qsys:write', tool: 'qsys.set_control' },
     });
     expect(h.received.length).toBe(before);
+  });
+
+  it('needs qsys:admin for system.reset_circuit_breaker', async () => {
+    const reader = await h.connect('legacy', { 'x-api-key': READ_KEY });
+    const before = h.received.length;
+    const refusal = await expectHttpRefusal(reader.callTool({ name: 'system.reset_circuit_breaker', arguments: {} }));
+    expect(refusal.status).toBe(403);
+    expect(refusal.body.error?.data).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'qsys:admin' });
+    expect(h.received.length).toBe(before);
+    const admin = await h.connect('legacy', { 'x-api-key': ADMIN_KEY });
+    const reset = await admin.callTool({ name: 'system.reset_circuit_breaker', arguments: {} });
+    expect(reset.isError).toBeFalsy();
+    expect(h.received.at(-1)?.subject).toBe('qsys.main.breaker.reset');
   });
 
   it('issues bearer tokens on POST /auth/token for a key in Authorization, X-API-Key or the JSON body', async () => {

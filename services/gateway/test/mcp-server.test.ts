@@ -34,10 +34,10 @@ describe.each<Era>(['legacy', 'auto'])('MCP over HTTP (client era %s)', (era) =>
     expect(client.getNegotiatedProtocolVersion()).toBe(era === 'legacy' ? '2025-11-25' : '2026-07-28');
   });
 
-  it('lists the 10 tools with titles, input and output schemas and annotations', async () => {
+  it('lists the 11 tools with titles, input and output schemas and annotations', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLS).sort());
-    expect(tools).toHaveLength(10);
+    expect(tools).toHaveLength(11);
     for (const tool of tools) {
       const def = TOOLS[tool.name as keyof typeof TOOLS];
       expect(tool.title).toBe(def.title);
@@ -49,6 +49,13 @@ describe.each<Era>(['legacy', 'auto'])('MCP over HTTP (client era %s)', (era) =>
     const setControl = tools.find((t) => t.name === 'qsys.set_control');
     expect(setControl?.inputSchema.required).toEqual(['component_name', 'control_name', 'value']);
     expect(setControl?.annotations?.readOnlyHint).toBe(false);
+  });
+
+  it('resets the circuit breaker of a core through its connector', async () => {
+    const result = await client.callTool({ name: 'system.reset_circuit_breaker', arguments: {} });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ core: 'main', previousState: 'OPEN', state: 'CLOSED' });
+    expect(h.received.at(-1)?.subject).toBe('qsys.main.breaker.reset');
   });
 
   it('lists components through the connector', async () => {

@@ -92,6 +92,7 @@ const HANDLERS: Partial<Record<CoreOperation, Handler>> = {
     if (c === undefined) throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown Named Control '${String(d.name)}'`);
     return { control: { ...c, value: d.value as number, string: String(d.value) } };
   },
+  'breaker.reset': () => ({ core: 'main', previousState: 'OPEN', state: 'CLOSED' }),
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { ToolName } from '@qsys-mcp/contracts';
+import type { CallCore } from '../core-client.js';
 import type { Health } from '../health.js';
 import type { ToolHandlers } from './types.js';
 
@@ -7,15 +8,22 @@ export interface SystemToolDeps {
   /** This replica's id, reported by `system.ping`. */
   instanceId: string;
   health: Health;
+  callCore: CallCore;
+  /** Core used when the arguments name none. */
+  defaultCore: string;
 }
 
 type SystemToolName = Extract<ToolName, `system.${string}`>;
 
-/** `system.ping` and `system.health`: answered by the gateway itself, no connector involved. */
+/**
+ * `system.ping` and `system.health`: answered by the gateway itself, no connector involved.
+ * `system.reset_circuit_breaker` (scope `qsys:admin`): `qsys.<core>.breaker.reset` on the connector.
+ */
 export function createSystemToolHandlers(deps: SystemToolDeps): Pick<ToolHandlers, SystemToolName> {
   return {
     'system.ping': () => Promise.resolve({ pong: true, timestamp: new Date().toISOString(), instance: deps.instanceId }),
     // `detailed` is accepted for forward compatibility; the detailed report comes with the health framework.
     'system.health': () => Promise.resolve(deps.health.report()),
+    'system.reset_circuit_breaker': (a, ctx) => deps.callCore('breaker.reset', {}, { ...ctx, core: a.core ?? deps.defaultCore }),
   };
 }
