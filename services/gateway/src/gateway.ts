@@ -126,6 +126,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     requestTimeoutMs: config.requestTimeoutMs,
     serverInfo: { name: GATEWAY_NAME, version },
     instructions: INSTRUCTIONS,
+    ...(config.validation.componentNamePattern === undefined ? {} : { componentNamePattern: new RegExp(config.validation.componentNamePattern, 'u') }),
   };
   // Over HTTP the guard in front of the SDK has applied the policy already.
   const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall });

@@ -71,3 +71,26 @@ export function invalidParamsData(tool: string, err: AppError): InvalidParamsDat
     details,
   };
 }
+
+/**
+ * Checks every `component_name` of validated tool arguments (top level, or in `controls[]`)
+ * against the configured pattern (`validation.componentNamePattern`, e.g. the spec's
+ * `^[a-zA-Z0-9_.-]+$`). Returns one issue per name that does not match.
+ */
+export function namePatternIssues(args: unknown, pattern: RegExp): InvalidArgument[] {
+  const issues: InvalidArgument[] = [];
+  const check = (value: unknown, path: string): void => {
+    if (typeof value === 'string' && !pattern.test(value)) {
+      issues.push({ path, message: `must match ${pattern.source}`, code: 'invalid_format' });
+    }
+  };
+  if (args === null || typeof args !== 'object') return issues;
+  const a = args as Record<string, unknown>;
+  check(a.component_name, 'component_name');
+  if (Array.isArray(a.controls)) {
+    a.controls.forEach((c, i) => {
+      if (c !== null && typeof c === 'object') check((c as Record<string, unknown>).component_name, `controls[${i}].component_name`);
+    });
+  }
+  return issues;
+}

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
 import type { ToolContext } from './tools/types.js';
-import { invalidParamsData, isInvalidInput } from './invalid-params.js';
+import { invalidParamsData, isInvalidInput, namePatternIssues } from './invalid-params.js';
 
 /** A W3C `traceparent` (version 00): only well-formed values are passed on. */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -27,6 +27,8 @@ export interface McpServerFactoryDeps {
    * Runs before the tool name and arguments are validated.
    */
   admitCall: (tool: string, ctx: ServerContext) => string | Promise<string>;
+  /** Pattern every `component_name` must match besides the schema (`validation.componentNamePattern`). */
+  componentNamePattern?: RegExp;
 }
 
 /** One validation problem of a tool call's arguments, as sent in `error.data.issues`. */
@@ -91,7 +93,7 @@ function toolErrorResult(err: AppError): CallToolResult {
  * - success → `structuredContent` = the validated reply, plus a text content with its JSON.
  */
 export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFactory {
-  const { registry, logger, requestTimeoutMs, serverInfo, admitCall } = deps;
+  const { registry, logger, requestTimeoutMs, serverInfo, admitCall, componentNamePattern } = deps;
   const listResult = { tools: [...registry.listing] };
   const serverOptions = {
     capabilities: { tools: { listChanged: false } },
@@ -111,8 +113,9 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       });
     }
     const parsed = tool.definition.input.safeParse(args ?? {});
-    if (!parsed.success) {
-      const issues = toIssues(parsed.error);
+    const patternIssues = parsed.success && componentNamePattern !== undefined ? namePatternIssues(parsed.data, componentNamePattern) : [];
+    if (!parsed.success || patternIssues.length > 0) {
+      const issues = parsed.success ? patternIssues : toIssues(parsed.error);
       const first = issues[0];
       const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
       throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, `Invalid arguments for ${name}: ${first?.path}: ${first?.message}${more}`, {
