@@ -54,7 +54,8 @@ function parseLine(line: string): Record<string, unknown> | undefined {
 export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...options.env },
+    // Health ports chosen by the OS unless a test says otherwise: processes run side by side.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', HEALTH_PORT: '0', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -47,6 +47,10 @@ const EnvSchema = z.object({
   CONNECTOR_LEASE: env(bool.default(true)),
   CONNECTOR_LEASE_TTL_MS: env(z.coerce.number().int().min(500).max(600_000).default(10_000)),
   CONNECTOR_LEASE_BUCKET: env(z.string().regex(/^[A-Za-z0-9_-]+$/).default('qsys_connector_leases')),
+  /** Health and metrics HTTP port (`/livez`, `/readyz`, `/health`, `/metrics`); 0 = OS-chosen. */
+  HEALTH_PORT: env(z.coerce.number().int().min(0).max(65535).default(9091)),
+  HEALTH_HOST: env(z.string().min(1).default('127.0.0.1')),
+  HEALTH_CHECK_INTERVAL_MS: env(z.coerce.number().int().min(0).max(3_600_000).default(60_000)),
   NATS_URL: env(z.string().default('nats://127.0.0.1:4222')),
   CONNECTOR_INSTANCE_ID: env(z.string().min(1).optional()),
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -147,6 +151,15 @@ export interface ConnectorConfig {
     ttlMs: number;
     /** @default 'qsys_connector_leases' */
     bucket: string;
+  };
+  /** Health and metrics HTTP server (`HEALTH_HOST`, `HEALTH_PORT`, `HEALTH_CHECK_INTERVAL_MS`). */
+  health: {
+    /** @default '127.0.0.1' (set 0.0.0.0 in containers so probes reach it) */
+    host: string;
+    /** @default 9091; 0 = chosen by the OS */
+    port: number;
+    /** Period of the background health checks, ms. @default 60000 */
+    intervalMs: number;
   };
   /** NATS server (`NATS_URL`). @default 'nats://127.0.0.1:4222' */
   natsUrl: string;
@@ -340,9 +353,10 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
       timeoutMs: e.QSYS_BREAKER_TIMEOUT_MS ?? q.circuitBreaker?.timeout ?? d.breakerTimeoutMs,
     },
     lease: { enabled: e.CONNECTOR_LEASE, ttlMs: e.CONNECTOR_LEASE_TTL_MS, bucket: e.CONNECTOR_LEASE_BUCKET },
+    health: { host: e.HEALTH_HOST, port: e.HEALTH_PORT, intervalMs: e.HEALTH_CHECK_INTERVAL_MS },
     natsUrl: e.NATS_URL,
     instanceId: e.CONNECTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
   };
-  return Object.freeze({ ...config, core: Object.freeze(config.core), breaker: Object.freeze(config.breaker), lease: Object.freeze(config.lease) });
+  return Object.freeze({ ...config, core: Object.freeze(config.core), breaker: Object.freeze(config.breaker), lease: Object.freeze(config.lease), health: Object.freeze(config.health) });
 }

@@ -38,6 +38,8 @@ export interface ConnectorDeps {
   createClient?: (options: QrcClientOptions) => QrcClientApi;
   /** Circuit breaker settings; override `config.breaker` (tests). */
   breaker?: Omit<BreakerOptions, 'onStateChange'>;
+  /** Metrics to record into (main.ts keeps one registry across lease changes). @default a new ConnectorMetrics */
+  metrics?: ConnectorMetrics;
   /** Live state settings; override `config.core.pollRateMs` (tests). */
   liveState?: Omit<LiveStateOptions, 'onChanges'>;
 }
@@ -47,6 +49,8 @@ export interface Connector {
   readonly session: CoreSession;
   /** The connector's Prometheus registry and metrics. */
   readonly metrics: ConnectorMetrics;
+  /** The redundant pair's client when a backup Core is configured. */
+  readonly redundancy: RedundantClient | undefined;
   /** Resolves once connected to the Core with the design discovered. @throws AppError CORE_UNAVAILABLE after `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<void>;
   /** Stops serving, then closes the Core connection. Does not close the bus. */
@@ -87,7 +91,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
         });
   const client: QrcClientApi = redundant ?? create(clientOptions);
 
-  const metrics = new ConnectorMetrics({ core: coreId });
+  const metrics = deps.metrics ?? new ConnectorMetrics({ core: coreId });
   const now = (): string => new Date().toISOString();
   const session = new CoreSession({
     coreId,
@@ -136,6 +140,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
   return {
     session,
     metrics,
+    redundancy: redundant,
     waitReady: (timeoutMs) => session.waitReady(timeoutMs),
     close: () => {
       closing ??= (async () => {

@@ -10,6 +10,8 @@ import { LeaderLease } from './lease.js';
 export interface Leadership {
   /** True while this replica is the leader (connected to the Core and serving). */
   readonly isLeader: boolean;
+  /** The running connector while leader. */
+  readonly connector: Connector | undefined;
   /** Steps down (releasing the lease so a standby takes over at once) and stops campaigning. */
   stop(): Promise<void>;
 }
@@ -68,6 +70,9 @@ export function runUnderLease(options: {
   return {
     get isLeader() {
       return lease.isLeader;
+    },
+    get connector() {
+      return connector;
     },
     stop: () => lease.stop(),
   };
