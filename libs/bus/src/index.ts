@@ -27,3 +27,5 @@ export {
   DEFAULT_NATS_RECONNECT_TIME_WAIT_MS,
 } from './nats.js';
 export type { NatsBus, NatsBusOptions } from './nats.js';
+export { ensureNatsStream } from './nats-streams.js';
+export type { DurableStreamConfig, EnsureStreamMode, EnsureStreamOutcome } from './nats-streams.js';

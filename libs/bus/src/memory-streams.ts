@@ -17,6 +17,11 @@ export interface MemoryStreamConfig {
   subjects: string[];
   /** Window within which a repeated message id is a duplicate, ms. @default 120000 */
   duplicateWindowMs?: number;
+  /**
+   * Most messages kept; beyond it the oldest are removed (JetStream's `max_msgs` with discard
+   * old). Sequences keep counting. @default unlimited
+   */
+  maxMessages?: number;
 }
 
 /** A message held by an in-memory stream. */
@@ -36,6 +41,8 @@ export interface StoredStreamMessage {
 interface MemoryStream {
   config: Required<MemoryStreamConfig>;
   messages: StoredStreamMessage[];
+  /** Sequence of the last stored message (0 before the first). */
+  lastSeq: number;
   /** msgId → seq and time it was first stored. */
   seen: Map<string, { seq: number; at: number }>;
   watchers: Set<(message: StoredStreamMessage) => void>;
@@ -85,8 +92,10 @@ export class MemoryStreams {
         name: config.name,
         subjects: [...config.subjects],
         duplicateWindowMs: config.duplicateWindowMs ?? DEFAULT_MEMORY_DUPLICATE_WINDOW_MS,
+        maxMessages: config.maxMessages ?? Number.POSITIVE_INFINITY,
       },
       messages: [],
+      lastSeq: 0,
       seen: new Map(),
       watchers: new Set(),
     });
@@ -111,8 +120,14 @@ export class MemoryStreams {
     if (previous !== undefined && now - previous.at < stream.config.duplicateWindowMs) {
       return { stream: stream.config.name, seq: previous.seq, duplicate: true };
     }
+    // Ids older than the window can never be duplicates again: forget them (the map is in
+    // insertion order, so the oldest come first).
+    for (const [id, entry] of stream.seen) {
+      if (now - entry.at < stream.config.duplicateWindowMs) break;
+      stream.seen.delete(id);
+    }
     const message: StoredStreamMessage = {
-      seq: stream.messages.length + 1,
+      seq: ++stream.lastSeq,
       subject,
       data: decodeJson(body),
       headers: { ...headers, [MSG_ID_HEADER]: msgId },
@@ -120,6 +135,8 @@ export class MemoryStreams {
       timestampMs: now,
     };
     stream.messages.push(message);
+    if (stream.messages.length > stream.config.maxMessages) stream.messages.splice(0, stream.messages.length - stream.config.maxMessages);
+    stream.seen.delete(msgId);
     stream.seen.set(msgId, { seq: message.seq, at: now });
     for (const watcher of stream.watchers) {
       const copy = copyStored(message);

@@ -72,6 +72,19 @@ describe('memory bus streams', () => {
     await bus.close();
   });
 
+  it('keeps at most maxMessages, dropping the oldest, with sequences still counting', async () => {
+    const bus = createMemoryBus();
+    bus.addStream({ name: 'S', subjects: ['s.>'], maxMessages: 2 });
+    for (const id of ['a', 'b', 'c']) await bus.publishDurable('s.x', { id }, { msgId: id, timeoutMs: 1_000 });
+    expect(bus.streamMessages('S').map((m) => [m.seq, m.msgId])).toEqual([
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+    const again = await bus.publishDurable('s.x', { id: 'c' }, { msgId: 'c', timeoutMs: 1_000 });
+    expect(again).toEqual({ stream: 'S', seq: 3, duplicate: true });
+    await bus.close();
+  });
+
   it('refuses a stream whose subjects overlap another stream', () => {
     const bus = createMemoryBus();
     bus.addStream({ name: 'A', subjects: ['audit.>'] });

@@ -5,7 +5,7 @@ import { headers as natsHeaders, nanos } from '@nats-io/transport-node';
 import { AppError, HEADERS } from '@qsys-mcp/contracts';
 import { createLogger } from '@qsys-mcp/observability';
 import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';
-import { createNatsBus } from '../src/index.js';
+import { createNatsBus, ensureNatsStream } from '../src/index.js';
 import type { NatsBus, NatsBusOptions } from '../src/index.js';
 import { defineBusContract } from './bus-contract.js';
 import { rejectionOf, waitFor } from './wait.js';
@@ -149,6 +149,24 @@ describe('nats bus', () => {
       bus.connection.publish('malformed.evt', JSON.stringify({ ok: 1 }), { headers: h });
       await waitFor(() => seen.length >= 1, 'the valid message');
       expect(seen).toEqual([{ ok: 1 }]);
+    });
+  });
+
+  describe('streams', () => {
+    it('creates a missing stream with file storage and leaves an existing one alone, or updates it when asked', async () => {
+      const bus = await open('streams');
+      const config = { name: 'ENSURE', subjects: ['ensure.>'], maxAgeMs: 60_000, maxBytes: 1_000_000, duplicateWindowMs: 30_000 };
+      expect(await ensureNatsStream(bus, config, 'create-if-missing')).toBe('created');
+      const jsm = await jetstreamManager(bus.connection);
+      const created = (await jsm.streams.info('ENSURE')).config;
+      expect(created).toMatchObject({ storage: 'file', max_age: nanos(60_000), max_bytes: 1_000_000, duplicate_window: nanos(30_000) });
+      expect(await ensureNatsStream(bus, { ...config, maxBytes: 2_000_000 }, 'create-if-missing')).toBe('unchanged');
+      expect((await jsm.streams.info('ENSURE')).config.max_bytes).toBe(1_000_000);
+      expect(await ensureNatsStream(bus, { ...config, maxBytes: 2_000_000 }, 'create-or-update')).toBe('updated');
+      expect((await jsm.streams.info('ENSURE')).config.max_bytes).toBe(2_000_000);
+      expect(await ensureNatsStream(bus, { ...config, maxBytes: 2_000_000 }, 'create-or-update')).toBe('unchanged');
+      const ack = await bus.publishDurable('ensure.x', { n: 1 }, { msgId: 'e-1', timeoutMs: 2_000 });
+      expect(ack).toMatchObject({ stream: 'ENSURE', duplicate: false });
     });
   });
 
