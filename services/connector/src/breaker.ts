@@ -131,9 +131,20 @@ export class CoreBreaker {
     }
   }
 
-  /** Records the outcome of an operation that does not run through {@link run} (a connect attempt). */
+  /**
+   * Records the outcome of an operation that does not run through {@link run} (a connect
+   * attempt). A successful connect while OPEN is a successful trial: the breaker goes
+   * HALF_OPEN at once (it needs `successThreshold - 1` more successes to close), so a Core
+   * that is back is used without waiting out the timeout.
+   */
   record(outcome: { ok: true } | { ok: false; error: unknown }): void {
-    if (this.#state === BREAKER_STATES.open) return;
+    if (this.#state === BREAKER_STATES.open) {
+      if (!outcome.ok) return;
+      // opossum lets calls through again; this wrapper keeps HALF_OPEN until the threshold.
+      this.#breaker.close();
+      this.#successes = 0;
+      this.#transition(BREAKER_STATES.halfOpen, 'connected to the Core');
+    }
     if (outcome.ok) this.#onSuccess();
     else this.#onFailure(outcome.error);
   }

@@ -90,6 +90,21 @@ describe('CoreBreaker', () => {
     b.shutdown();
   });
 
+  it('goes HALF_OPEN at once on a successful connect while OPEN, and closes after the remaining successes', async () => {
+    const changes: BreakerStateChange[] = [];
+    const b = breaker(changes);
+    for (let i = 0; i < 5; i++) b.record({ ok: false, error: new AppError('CORE_UNAVAILABLE', 'refused') });
+    expect(b.state).toBe('OPEN');
+    b.record({ ok: true });
+    expect(b.state).toBe('HALF_OPEN');
+    await b.run(ok);
+    expect(b.state).toBe('HALF_OPEN');
+    await b.run(ok);
+    expect(b.state).toBe('CLOSED');
+    expect(changes.map((c) => c.to)).toEqual(['OPEN', 'HALF_OPEN', 'CLOSED']);
+    b.shutdown();
+  });
+
   it('counts recorded connect failures like call failures', () => {
     const b = breaker();
     for (let i = 0; i < 5; i++) b.record({ ok: false, error: new AppError('CORE_UNAVAILABLE', 'refused') });
