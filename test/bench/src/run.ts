@@ -1,0 +1,332 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { coreTripsPerCall, waitLive } from './mcp.js';
+import { aggregate, measure, type Row } from './measure.js';
+import { cpuNs, freePort, hwmKb, logDir, REPO_ROOT, rssKb, startNats, startNode, type Proc } from './procs.js';
+import { ratios } from './ratios.js';
+import { idleTable, machine, machineText, table, type IdleFigures } from './report.js';
+import { summariseProfiles } from './profile-summary.js';
+import { runLoad, type Target } from './load.js';
+import {
+  busTarget,
+  httpTarget,
+  MCP_HEADERS,
+  mcpResultOk,
+  natsTarget,
+  qrcNoOpTarget,
+  status200,
+  toolCallBody,
+  type ClosableTarget,
+} from './targets.js';
+
+/**
+ * `npm run bench`: starts nats-server (random port), the simulator, the split services, a
+ * standalone process and the floor servers as child processes, drives load from this process
+ * and prints one table of figures measured in the same run (docs/performance.md explains them).
+ *
+ *   node test/bench/dist/run.js [--duration 5000] [--warmup 1500] [--prewarm 3000] [--repeat 1]
+ *                               [--only floors,sdk,read,standalone,replicas,write,logging]
+ *                               [--out FILE.md] [--profile [--profile-scenario read|write16]]
+ *
+ * `--repeat N` runs the whole list N times, interleaved, and reports the median of each figure.
+ *
+ * `--profile` runs the full read path only, with `--cpu-prof` on the gateway and the
+ * connector, and prints where their CPU goes.
+ */
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5000' },
+    warmup: { type: 'string', default: '1500' },
+    prewarm: { type: 'string', default: '3000' },
+    repeat: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'profile-scenario': { type: 'string', default: 'read' },
+  },
+});
+const durationMs = Number(opts.duration);
+const prewarmMs = Number(opts.prewarm);
+const repeat = Number(opts.repeat);
+const warmupMs = Number(opts.warmup);
+const only = opts.only === undefined ? undefined : new Set(opts.only.split(','));
+const wanted = (section: string): boolean => only === undefined || only.has(section);
+
+const GW_ENV = { MCP_RATE_LIMIT_ENABLED: 'false', MCP_AUTH_ENABLED: 'false', QSYS_CORE_ID: 'main', LOG_LEVEL: 'warn' };
+
+// Bodies prebuilt once per scenario.
+const READ = [toolCallBody('qsys.get_component', { component_name: 'Main Gain' })];
+const WRITE_1 = [-20, -10, -30, -15].map((v) => toolCallBody('qsys.set_controls', { controls: [{ component_name: 'Main Gain', control_name: 'gain', value: v }] }));
+const MIXER_16 = [
+  ...[1, 2, 3, 4].map((i) => `input.${i}.gain`),
+  ...[1, 2, 3, 4].flatMap((i) => [1, 2].map((o) => `input.${i}.output.${o}.gain`)),
+  'output.1.gain',
+  'output.2.gain',
+];
+const WRITE_16 = [-20, -10, -30, -15].map((v) =>
+  toolCallBody('qsys.set_controls', {
+    controls: [
+      ...MIXER_16.map((control_name) => ({ component_name: 'Main Mixer', control_name, value: v })),
+      { component_name: 'Main Mixer', control_name: 'input.1.mute', value: v < -15 },
+      { component_name: 'Main Mixer', control_name: 'input.2.mute', value: v >= -15 },
+    ],
+  }),
+);
+const SDK_BODY = [toolCallBody('bench.echo', { text: 'hello' })];
+const ECHO_JSON = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'qsys.get_component', arguments: { component_name: 'Main Gain' } } };
+
+const rows: Row[] = [];
+const stopAll: Proc[] = [];
+
+function log(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Runs one scenario window and returns its row (logged as it goes). */
+async function run(
+  group: string,
+  id: string,
+  label: string,
+  concurrency: number,
+  makeTarget: (concurrency: number) => ClosableTarget | Promise<ClosableTarget>,
+  procs: Proc[],
+  extra: { note?: string; trips?: Record<string, number> } = {},
+): Promise<Row> {
+  const target = await makeTarget(concurrency);
+  try {
+    const row = await measure({ group, id, label, concurrency, target, procs, warmupMs, durationMs, ...(extra.note === undefined ? {} : { note: extra.note }) });
+    if (extra.trips !== undefined) row.coreRequestsPerCall = extra.trips;
+    log(
+      `${group} ${label} c${concurrency}: ${row.callsPerSec.toFixed(0)}/s p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)} ms, CPU ${row.cpuTotalMsPerCall.toFixed(3)} ms/call ` +
+        `(${Object.entries(row.cpuMsPerCall).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})${row.errors > 0 ? `, ${row.errors} errors: ${row.firstError}` : ''}`,
+    );
+    return row;
+  } finally {
+    await target.close();
+  }
+}
+
+const mcp = (urls: string[], bodies: Buffer[]) => (concurrency: number): ClosableTarget =>
+  httpTarget({ urls, bodies, headers: MCP_HEADERS, concurrency, check: mcpResultOk });
+
+/** Unmeasured load (JIT warm-up) on one endpoint. */
+async function warm(url: string, bodies: Buffer[]): Promise<void> {
+  const target = mcp([url], bodies)(16);
+  await runLoad(target, { concurrency: 16, warmupMs: 0, durationMs: prewarmMs }, { onStart: () => {}, onEnd: () => {} });
+  await target.close();
+}
+
+/** One sequential call through a fresh target (for the exact Core round-trip counts). */
+async function sequential(target: Target & { close(): Promise<void> }, n: number, adminUrl: string): Promise<Record<string, number>> {
+  try {
+    return await coreTripsPerCall(adminUrl, () => target.call(0), n);
+  } finally {
+    await target.close();
+  }
+}
+
+async function idleFigures(procs: Proc[], quietMs: number): Promise<IdleFigures[]> {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const before = procs.map((p) => cpuNs(p.pid));
+  await new Promise((resolve) => setTimeout(resolve, quietMs));
+  return procs.map((p, i) => ({
+    name: p.name,
+    idleRssMb: rssKb(p.pid) / 1024,
+    idleCpuMsPerSec: (cpuNs(p.pid) - (before[i] ?? 0)) / 1e6 / (quietMs / 1000),
+  }));
+}
+
+/**
+ * Starts a gateway (or the standalone process) on a port chosen here: at LOG_LEVEL=warn it
+ * prints no ready line, so readiness is `GET /livez`.
+ */
+async function startGateway(name: string, env: Record<string, string>, nodeArgs: string[] = [], script = 'services/gateway/dist/main.js'): Promise<Proc & { url: string }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const proc = await startNode({ name, script, nodeArgs, env: { ...GW_ENV, MCP_HTTP_PORT: String(port), ...env }, readyUrl: `${base}/livez` });
+  stopAll.push(proc);
+  return { ...proc, url: `${base}/mcp` };
+}
+
+async function startStack(profileDir?: string) {
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const nats = await startNats();
+  stopAll.push(nats);
+  // The simulator and the connector log at info (their default): nothing per call, and the
+  // ready line the ports are read from.
+  const sim = await startNode({ name: 'sim', script: 'services/qsys-sim/dist/main.js', env: { SIM_WS_PORT: '0', SIM_TCP_PORT: 'off', SIM_ADMIN_PORT: '0', LOG_LEVEL: 'info' } });
+  stopAll.push(sim);
+  const simWsUrl = String(sim.ready.wsUrl);
+  const simPort = String(sim.ready.wsPort);
+  const adminUrl = String(sim.ready.adminUrl);
+  const connector = await startNode({
+    name: 'connector',
+    script: 'services/connector/dist/main.js',
+    nodeArgs,
+    env: { NATS_URL: nats.url, QSYS_CORE_ID: 'main', QSYS_HOST: '127.0.0.1', QSYS_PORT: simPort, QSYS_SECURE: 'false', LOG_LEVEL: 'info' },
+  });
+  stopAll.push(connector);
+  const gateway = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: 'gw-a' }, nodeArgs);
+  const gwUrl = gateway.url;
+  await waitLive(gwUrl);
+  return { nats, sim, simWsUrl, simPort, adminUrl, connector, gateway, gwUrl };
+}
+
+async function profileMode(): Promise<void> {
+  const dir = join(REPO_ROOT, 'test/bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const stack = await startStack(dir);
+  const split = [stack.gateway, stack.connector, stack.nats, stack.sim];
+  const scenario = opts['profile-scenario'];
+  await warm(stack.gwUrl, scenario === 'write16' ? WRITE_16 : READ);
+  if (scenario === 'write16') rows.push(await run('4', 'write16-c16', 'set_controls, 16 controls (profiled)', 16, mcp([stack.gwUrl], WRITE_16), split));
+  else rows.push(await run('3', 'read-c16', 'get_component, split (profiled)', 16, mcp([stack.gwUrl], READ), split));
+  // The profiles are written when the processes exit.
+  await stack.gateway.stop();
+  await stack.connector.stop();
+  console.log(table(rows));
+  console.log(`\nprofiles in ${dir}\n`);
+  console.log(summariseProfiles(dir));
+}
+
+async function benchMode(): Promise<void> {
+  const m = machine();
+  log(`machine: ${JSON.stringify(m)}\nlogs in ${await logDir()}`);
+  const stack = await startStack();
+  const { nats, sim, adminUrl, connector, gateway, gwUrl } = stack;
+
+  const gatewayB = await startGateway('gateway-b', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: 'gw-b' });
+  const gatewayInfo = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: 'gw-info', LOG_LEVEL: 'info' });
+  const standalone = await startGateway('standalone', { QSYS_HOST: '127.0.0.1', QSYS_PORT: stack.simPort, QSYS_SECURE: 'false' }, [], 'services/standalone/dist/main.js');
+  const saUrl = standalone.url;
+  await waitLive(saUrl);
+  const sdk = await startNode({ name: 'sdk-floor', script: 'test/bench/dist/servers/sdk-floor.js' });
+  stopAll.push(sdk);
+  const sdkParsed = await startNode({ name: 'sdk-parsed', script: 'test/bench/dist/servers/sdk-floor.js', env: { SDK_BODY: 'parsed' } });
+  stopAll.push(sdkParsed);
+  const sdkHigh = await startNode({ name: 'sdk-mcpserver', script: 'test/bench/dist/servers/sdk-floor.js', env: { SDK_FLOOR: 'mcpserver' } });
+  stopAll.push(sdkHigh);
+
+  // 8. Idle figures of every service: started, connected, the Core live, before any load.
+  const idleProcs = [gateway, connector, sim, nats, standalone];
+  const idle = await idleFigures(idleProcs, 3000);
+  log(`idle: ${JSON.stringify(idle)}`);
+
+  // JIT warm-up of every HTTP server on the paths it will serve, so that no row pays for it.
+  for (const [url, bodies] of [
+    [gwUrl, READ], [gwUrl, WRITE_1], [gwUrl, WRITE_16], [gatewayB.url, READ], [gatewayInfo.url, READ], [saUrl, READ],
+    [String(sdk.ready.url), SDK_BODY], [String(sdkParsed.ready.url), SDK_BODY], [String(sdkHigh.ready.url), SDK_BODY],
+  ] as const) await warm(url, [...bodies]);
+
+
+  const split = [gateway, connector, nats, sim];
+  const alone = [standalone, sim];
+
+  // The floor servers run for the whole benchmark (idle they cost nothing measurable).
+  const echo = await startNode({ name: 'http-echo', script: 'test/bench/dist/servers/http-echo.js' });
+  stopAll.push(echo);
+  const raw = await startNode({ name: 'nats-echo', script: 'test/bench/dist/servers/nats-echo.js', env: { NATS_URL: nats.url, ECHO_MODE: 'raw' } });
+  stopAll.push(raw);
+  const bus = await startNode({ name: 'bus-echo', script: 'test/bench/dist/servers/nats-echo.js', env: { NATS_URL: nats.url, ECHO_MODE: 'bus' } });
+  stopAll.push(bus);
+  const echoBody = [Buffer.from(JSON.stringify(ECHO_JSON))];
+  const natsPayload = Buffer.from(JSON.stringify(ECHO_JSON.params.arguments));
+
+  // 0 Core round trips for a read, 1 Component.Set for 16 controls: counted exactly first.
+  const readTrips = await sequential(mcp([gwUrl], READ)(1), 200, adminUrl);
+  const write1Trips = await sequential(mcp([gwUrl], WRITE_1)(1), 200, adminUrl);
+  const write16Trips = await sequential(mcp([gwUrl], WRITE_16)(1), 200, adminUrl);
+  const saReadTrips = await sequential(mcp([saUrl], READ)(1), 200, adminUrl);
+  log(`Core requests per call: read ${JSON.stringify(readTrips)}, write1 ${JSON.stringify(write1Trips)}, write16 ${JSON.stringify(write16Trips)}, standalone read ${JSON.stringify(saReadTrips)}`);
+
+  type Step = { section: string; go: () => Promise<Row> };
+  const steps: Step[] = [];
+  const add = (section: string, go: () => Promise<Row>): void => {
+    if (wanted(section)) steps.push({ section, go });
+  };
+  // 1. Floors.
+  for (const c of [1, 16]) {
+    add('floors', () => run('1', `http-echo-c${c}`, 'floor: bare node:http JSON echo', c, (n) => httpTarget({ urls: [String(echo.ready.url)], bodies: echoBody, headers: { 'content-type': 'application/json' }, concurrency: n, check: status200 }), [echo]));
+    add('floors', () => run('1', `nats-raw-c${c}`, 'floor: raw NATS request-reply echo', c, () => natsTarget(nats.url, 'bench.echo', natsPayload), [raw, nats]));
+    add('floors', () => run('1', `nats-bus-c${c}`, 'floor: NATS request-reply through libs/bus', c, () => busTarget(nats.url, 'bench.bus.echo', ECHO_JSON.params.arguments), [bus, nats]));
+    add('floors', () => run('1', `qrc-noop-c${c}`, 'floor: raw QRC NoOp round trip to the simulator', c, () => qrcNoOpTarget(stack.simWsUrl), [sim]));
+  }
+  // 2, 3, 5 interleaved per concurrency, so that drift on a shared machine hits all three alike.
+  for (const c of [1, 16, 64]) {
+    add('sdk', () => run('2', `sdkp-c${c}`, 'MCP SDK stateless floor: low-level Server, trivial tool, body pre-parsed (as the gateway)', c, mcp([String(sdkParsed.ready.url)], SDK_BODY), [sdkParsed]));
+    add('sdk', () => run('2', `sdk-c${c}`, 'MCP SDK stateless floor: low-level Server, trivial tool, SDK reads the body', c, mcp([String(sdk.ready.url)], SDK_BODY), [sdk]));
+    add('read', () => run('3', `read-c${c}`, 'full path read: get_component, split over NATS', c, mcp([gwUrl], READ), split, { trips: readTrips }));
+    add('standalone', () => run('5', `standalone-c${c}`, 'full path read: get_component, standalone (in-memory bus)', c, mcp([saUrl], READ), alone, { trips: saReadTrips }));
+  }
+  add('sdk', () => run('2', 'sdk-mcpserver-c16', 'MCP SDK stateless floor: McpServer + registerTool (zod), built per request', 16, mcp([String(sdkHigh.ready.url)], SDK_BODY), [sdkHigh]));
+  // 6. Two replicas versus one at concurrency 64, back to back.
+  add('replicas', () => run('6', 'replicas2-c64', 'full path read, two gateway replicas (32 connections each)', 64, mcp([gwUrl, gatewayB.url], READ), [gateway, gatewayB, connector, nats, sim]));
+  add('replicas', () => run('6', 'replicas1-c64', 'full path read, one gateway (back to back with the row above)', 64, mcp([gwUrl], READ), split));
+  // 4. Writes.
+  for (const c of [1, 16]) add('write', () => run('4', `write1-c${c}`, 'full path write: set_controls, 1 control', c, mcp([gwUrl], WRITE_1), split, { trips: write1Trips }));
+  for (const c of [1, 16]) add('write', () => run('4', `write16-c${c}`, 'full path write: set_controls, 16 controls of one component', c, mcp([gwUrl], WRITE_16), split, { trips: write16Trips }));
+  // Logging cost: the same read through a gateway at LOG_LEVEL=info (one line per tool call).
+  add('logging', () => run('3', 'read-info-c16', 'full path read, gateway LOG_LEVEL=info (one log line per call)', 16, mcp([gatewayInfo.url], READ), [gatewayInfo, connector, nats, sim]));
+  add('logging', () => run('3', 'read-warn-c16', 'full path read, gateway LOG_LEVEL=warn (back to back with the row above)', 16, mcp([gwUrl], READ), split));
+
+  const all: Row[] = [];
+  for (let round = 1; round <= repeat; round++) {
+    log(`--- round ${round} of ${repeat}`);
+    for (const step of steps) all.push(await step.go());
+  }
+  rows.push(...aggregate(all));
+
+  // 7. Audit.
+  rows.push({
+    group: '7', id: 'audit', label: 'audit: events persisted/s into SQLite, consumer lag under scenario 3', concurrency: 0, calls: 0, errors: 0,
+    callsPerSec: Number.NaN, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, cpuMsPerCall: {}, cpuTicksMsPerCall: {}, cpuTotalMsPerCall: Number.NaN,
+    peakRssMb: {}, clientCpuMsPerCall: Number.NaN, otherCores: Number.NaN,
+    note: 'not measured: the audit service (services/audit) has no runnable process yet; it landed after this run',
+  });
+
+  // 8. RSS under load: the highest sample of each service across the scenarios; idle again after.
+  const after = await idleFigures(idleProcs, 3000);
+  for (const i of idle) {
+    const later = after.find((a) => a.name === i.name);
+    if (later !== undefined) i.afterLoadRssMb = later.idleRssMb;
+    const samples = rows.map((r) => r.peakRssMb[i.name]).filter((v): v is number => v !== undefined);
+    if (samples.length > 0) i.loadRssMb = Math.max(...samples);
+    const proc = idleProcs.find((p) => p.name === i.name);
+    if (proc !== undefined) i.hwmMb = hwmKb(proc.pid) / 1024;
+  }
+
+  const text = [
+    '## Machine',
+    machineText(m),
+    '',
+    `Windows of ${durationMs} ms after ${warmupMs} ms of warm-up, each server JIT-warmed for ${prewarmMs} ms first; closed loop; latencies exact (sorted); ` +
+      `CPU from /proc/<pid>/task/*/schedstat. ${repeat > 1 ? `Every scenario ran ${repeat} times, interleaved; each figure is the median of its ${repeat} windows (peak RSS: the highest).` : ''}`,
+    '',
+    '## Scenarios',
+    table(rows),
+    '',
+    '## Idle and under-load RSS (scenario 8)',
+    idleTable(idle),
+    '',
+    '## Ratios and targets',
+    ratios(rows, idle),
+    '',
+  ].join('\n');
+  console.log(text);
+  const resultsDir = join(REPO_ROOT, 'test/bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = m.date.replace(/[:.]/g, '-');
+  writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ machine: m, durationMs, warmupMs, prewarmMs, repeat, rows, windows: all, idle }, null, 2));
+  writeFileSync(join(resultsDir, `${stamp}.md`), text);
+  if (opts.out !== undefined) writeFileSync(opts.out, text);
+  log(`results in test/bench/results/${stamp}.{json,md}`);
+}
+
+try {
+  if (opts.profile) await profileMode();
+  else await benchMode();
+} finally {
+  for (const p of stopAll.reverse()) await p.stop(5000);
+}
