@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['@qsys-mcp/source'] },
   ssr: { resolve: { conditions: ['@qsys-mcp/source'], externalConditions: ['@qsys-mcp/source'] } },
   test: {
-    include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/deploy/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

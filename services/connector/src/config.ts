@@ -52,6 +52,11 @@ const EnvSchema = z.object({
   HEALTH_HOST: env(z.string().min(1).default('127.0.0.1')),
   HEALTH_CHECK_INTERVAL_MS: env(z.coerce.number().int().min(0).max(3_600_000).default(60_000)),
   NATS_URL: env(z.string().default('nats://127.0.0.1:4222')),
+  /** NATS user and password, for servers with per-service users (`deploy/nats/`). */
+  NATS_USER: env(z.string().min(1).max(256).optional()),
+  NATS_PASSWORD: env(z.string().min(1).optional()),
+  /** Prefix of the reply inboxes, to match the user's subscribe permission (e.g. `_INBOX_connector_main`). */
+  NATS_INBOX_PREFIX: env(z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected subject tokens of letters, digits, _ or - separated by dots, no wildcards').optional()),
   CONNECTOR_INSTANCE_ID: env(z.string().min(1).optional()),
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
@@ -163,6 +168,12 @@ export interface ConnectorConfig {
   };
   /** NATS server (`NATS_URL`). @default 'nats://127.0.0.1:4222' */
   natsUrl: string;
+  /** NATS user (`NATS_USER`); set together with `natsPassword`. @default undefined (no credentials) */
+  natsUser: string | undefined;
+  /** NATS password (`NATS_PASSWORD`); never logged. @default undefined */
+  natsPassword: string | undefined;
+  /** Prefix of the reply inboxes (`NATS_INBOX_PREFIX`). @default undefined (the client's `_INBOX`) */
+  natsInboxPrefix: string | undefined;
   /** Instance id (`CONNECTOR_INSTANCE_ID`). @default `<hostname>-<pid>` */
   instanceId: string;
   /** pino level (`LOG_LEVEL`). @default 'info' */
@@ -211,7 +222,7 @@ export function parseCommandLine(argv: readonly string[]): ConnectorConfigOption
   return options;
 }
 
-const SECRET = new Set(['QSYS_PASSWORD', 'password']);
+const SECRET = new Set(['QSYS_PASSWORD', 'password', 'NATS_PASSWORD']);
 
 function pathOf(path: readonly PropertyKey[]): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('') || '(root)';
@@ -325,6 +336,9 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
     const name = e?.QSYS_RECONNECT_MAX_MS === undefined ? 'qrwc.reconnectMaxMs' : 'QSYS_RECONNECT_MAX_MS';
     problems.push(`${name}: expected at least the reconnect interval (${reconnectIntervalMs} ms), got ${explicitMax}`);
   }
+  if (e !== undefined && (e.NATS_USER === undefined) !== (e.NATS_PASSWORD === undefined)) {
+    problems.push(e.NATS_USER === undefined ? 'NATS_USER: expected a user name with NATS_PASSWORD, got nothing' : 'NATS_PASSWORD: expected a password with NATS_USER, got nothing');
+  }
   if (problems.length > 0 || e === undefined || host === undefined) throw new ConfigError(problems);
 
   const secure = e.QSYS_SECURE ?? q.secure ?? d.secure;
@@ -355,6 +369,9 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
     lease: { enabled: e.CONNECTOR_LEASE, ttlMs: e.CONNECTOR_LEASE_TTL_MS, bucket: e.CONNECTOR_LEASE_BUCKET },
     health: { host: e.HEALTH_HOST, port: e.HEALTH_PORT, intervalMs: e.HEALTH_CHECK_INTERVAL_MS },
     natsUrl: e.NATS_URL,
+    natsUser: e.NATS_USER,
+    natsPassword: e.NATS_PASSWORD,
+    natsInboxPrefix: e.NATS_INBOX_PREFIX,
     instanceId: e.CONNECTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
   };

@@ -32,7 +32,13 @@ try {
   const ops = await startOpsServer({ host: config.health.host, port: config.health.port, health: health.monitor, registry: metrics.registry, ready: health.ready, logger });
   shutdown.add({ name: 'ops http', close: () => ops.close() });
 
-  const bus = await createNatsBus({ servers: config.natsUrl, name: `connector-${config.coreId}-${config.instanceId}`, logger });
+  const bus = await createNatsBus({
+    servers: config.natsUrl,
+    name: `connector-${config.coreId}-${config.instanceId}`,
+    logger,
+    ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
+    ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
+  });
   shutdown.add({ name: 'nats', close: () => bus.close() });
   if (config.lease.enabled) {
     // Standby replicas: only the holder of the core's lease connects to the Core and serves.

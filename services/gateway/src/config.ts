@@ -21,6 +21,9 @@ function commaList(value: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** A NATS reply-inbox prefix: subject tokens without wildcards, for example `_INBOX_gateway`. */
+const NATS_INBOX_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
 // An empty variable (`FOO=` in a compose file) counts as unset, so the file or the default applies.
 const env = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 
@@ -34,6 +37,9 @@ const EnvSchema = z.object({
       .pipe(z.array(z.string().regex(NATS_SERVER, 'expected nats://host:port (comma-separated for several)')).min(1))
       .optional(),
   ),
+  NATS_USER: env(z.string().min(1).max(256).optional()),
+  NATS_PASSWORD: env(z.string().min(1).optional()),
+  NATS_INBOX_PREFIX: env(z.string().regex(NATS_INBOX_PREFIX, 'expected subject tokens of letters, digits, _ or - separated by dots, no wildcards').optional()),
   MCP_TRANSPORT: env(z.enum(MCP_TRANSPORTS).optional()),
   MCP_HTTP_HOST: env(z.string().min(1).optional()),
   MCP_HTTP_PORT: env(z.coerce.number().int().min(0).max(65535).optional()),
@@ -56,12 +62,22 @@ const EnvSchema = z.object({
 type EnvValues = z.output<typeof EnvSchema>;
 
 /** Variables whose values are secrets: never printed in problems. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['MCP_API_KEYS', 'MCP_JWT_SECRET', 'MCP_API_KEY']);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['MCP_API_KEYS', 'MCP_JWT_SECRET', 'MCP_API_KEY', 'NATS_PASSWORD']);
 
 /** The gateway's configuration, merged once from defaults, config file, environment and flags, and frozen. */
 export interface GatewayConfig {
   /** NATS servers (`NATS_URL`, comma-separated; `nats.servers`). @default ['nats://127.0.0.1:4222'] */
   readonly natsServers: readonly string[];
+  /** NATS user (`NATS_USER`), for servers with per-service users (`deploy/nats/`). @default undefined (no credentials) */
+  readonly natsUser: string | undefined;
+  /** NATS password (`NATS_PASSWORD`); set together with `natsUser`; never logged. @default undefined */
+  readonly natsPassword: string | undefined;
+  /**
+   * Prefix of this process's reply inboxes (`NATS_INBOX_PREFIX`), to match the user's subscribe
+   * permission, for example `_INBOX_gateway`.
+   * @default undefined (the client's `_INBOX`)
+   */
+  readonly natsInboxPrefix: string | undefined;
   /** MCP transport (`--stdio`, `MCP_TRANSPORT`, `transport`). @default 'http' */
   readonly transport: McpTransport;
   /** Address the HTTP server binds (`MCP_HTTP_HOST`, `http.host`). @default '127.0.0.1' */
@@ -192,6 +208,9 @@ export function loadConfigAndFile(env: Env, overrides: ConfigOverrides = {}): Lo
     if (read.ok) file = read.file;
     else problems.push(...read.problems);
   }
+  if (parsed.success && (parsed.data.NATS_USER === undefined) !== (parsed.data.NATS_PASSWORD === undefined)) {
+    problems.push(parsed.data.NATS_USER === undefined ? 'NATS_USER: expected a user name with NATS_PASSWORD, got nothing' : 'NATS_PASSWORD: expected a password with NATS_USER, got nothing');
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, configFile === undefined ? {} : { configFile });
   return { config: mergeConfig(file ?? {}, parsed.data, overrides, configFile), file };
 }
@@ -239,6 +258,9 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
   const logLevel = e.LOG_LEVEL ?? (e.MCP_DEBUG === true ? 'debug' : undefined) ?? f.logLevel ?? (debug ? 'debug' : d.logLevel);
   return Object.freeze({
     natsServers: Object.freeze([...(e.NATS_URL ?? f.nats?.servers ?? d.natsServers)]),
+    natsUser: e.NATS_USER,
+    natsPassword: e.NATS_PASSWORD,
+    natsInboxPrefix: e.NATS_INBOX_PREFIX,
     transport: overrides.transport ?? e.MCP_TRANSPORT ?? f.transport ?? d.transport,
     httpHost: e.MCP_HTTP_HOST ?? f.http?.host ?? d.httpHost,
     httpPort: e.MCP_HTTP_PORT ?? f.http?.port ?? d.httpPort,

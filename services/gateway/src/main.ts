@@ -33,7 +33,13 @@ const about = { natsServers: config.natsServers, configFile: config.configFile, 
 let bus: NatsBus | undefined;
 let gateway: Gateway | undefined;
 try {
-  const natsBus = await createNatsBus({ servers: [...config.natsServers], name: `gateway-${config.instanceId}`, logger });
+  const natsBus = await createNatsBus({
+    servers: [...config.natsServers],
+    name: `gateway-${config.instanceId}`,
+    logger,
+    ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
+    ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
+  });
   bus = natsBus;
   shutdown.add({ name: 'nats', close: () => natsBus.close() });
 
