@@ -147,7 +147,14 @@ export const SetControlsRequestSchema = z
   .object({ controls: z.array(ControlWriteSchema).min(1).max(MAX_BATCH_CONTROLS) })
   .strict();
 export type SetControlsRequest = z.infer<typeof SetControlsRequestSchema>;
-// reply: ControlsReplySchema
+
+/**
+ * Reply of `control.set`: the values the Core reported back, and `previous`, the states of
+ * the written controls just before the write as the connector's live state knew them (absent,
+ * or missing a control, when it did not know them). The audit trail records both.
+ */
+export const SetControlsReplySchema = ControlsReplySchema.extend({ previous: z.array(ControlStateSchema).optional() });
+export type SetControlsReply = z.infer<typeof SetControlsReplySchema>;
 
 // --- named.get / named.set --------------------------------------------------------------
 
@@ -170,7 +177,8 @@ export const SetNamedControlRequestSchema = z
   });
 export type SetNamedControlRequest = z.infer<typeof SetNamedControlRequestSchema>;
 
-export const SetNamedControlReplySchema = z.object({ control: ControlStateSchema });
+/** Reply of `named.set`: the control after the write and, when it could be read first, `previous`: its state before. */
+export const SetNamedControlReplySchema = z.object({ control: ControlStateSchema, previous: ControlStateSchema.optional() });
 export type SetNamedControlReply = z.infer<typeof SetNamedControlReplySchema>;
 
 // --- breaker.reset ----------------------------------------------------------------------

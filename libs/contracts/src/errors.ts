@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CORE_UNAVAILABLE: { status: 503, jsonRpc: -32603, retryable: true, hint: 'Check that the connector for this core is running and connected to the Core.' },
   CIRCUIT_OPEN: { status: 503, jsonRpc: -32603, retryable: true, hint: 'Wait until details.nextAttemptAt or reset the breaker.' },
   UNKNOWN_CORE: { status: 404, jsonRpc: -32602, retryable: false, hint: 'Use a configured core id.' },
+  AUDIT_UNAVAILABLE: { status: 503, jsonRpc: -32603, retryable: true, hint: 'The audit trail (the JetStream stream AUDIT or the audit service) is unavailable; retry when NATS and the audit service are back.' },
   BUS_NO_RESPONDERS: { status: 503, jsonRpc: -32603, retryable: true, hint: 'No service answers this subject; start it or check its NATS connection.' },
   BUS_TIMEOUT: { status: 504, jsonRpc: -32603, retryable: true, hint: 'The service did not answer before the deadline.' },
   BUS_CLOSED: { status: 503, jsonRpc: -32603, retryable: true, hint: 'The connection to the message bus is closed or reconnecting.' },

@@ -50,6 +50,7 @@ export {
   ControlsReplySchema,
   ControlWriteSchema,
   SetControlsRequestSchema,
+  SetControlsReplySchema,
   GetNamedControlsRequestSchema,
   SetNamedControlRequestSchema,
   SetNamedControlReplySchema,
@@ -73,6 +74,7 @@ export type {
   ControlsReply,
   ControlWrite,
   SetControlsRequest,
+  SetControlsReply,
   GetNamedControlsRequest,
   SetNamedControlRequest,
   SetNamedControlReply,
@@ -98,9 +100,31 @@ export {
   SetNamedControlInputSchema,
   GetCoreStatusInputSchema,
   ResetCircuitBreakerInputSchema,
+  AuditLogInputSchema,
   PingInputSchema,
   PingOutputSchema,
   HealthInputSchema,
   BasicHealthSchema,
 } from './tools.js';
 export type { Scope, ToolAnnotations, ToolDefinition, ToolName, ToolInput, ToolOutput, BasicHealth } from './tools.js';
+
+export {
+  AUDIT_STREAM,
+  AUDIT_SUBJECT_ROOT,
+  AUDIT_EVENTS_WILDCARD,
+  AUDIT_QUERY_SUBJECT,
+  AUDIT_SERVICE_NAME,
+  AUDIT_QUEUE_GROUP,
+  AUDIT_NO_TOOL_TOKEN,
+  AUDIT_STREAM_DEFAULTS,
+  AUDIT_EVENT_KINDS,
+  DEFAULT_AUDIT_QUERY_LIMIT,
+  MAX_AUDIT_QUERY_LIMIT,
+  AuditEventIdSchema,
+  AuditChangeSchema,
+  AuditEventSchema,
+  AuditQueryRequestSchema,
+  AuditQueryReplySchema,
+  auditEventSubject,
+} from './audit.js';
+export type { AuditEventKind, AuditChange, AuditEvent, AuditQueryRequest, AuditQueryReply } from './audit.js';

@@ -9,6 +9,7 @@ import {
   SetNamedControlReplySchema,
 } from './connector.js';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
+import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
 
 /** Scopes a credential may carry. */
 export const SCOPES = { read: 'qsys:read', write: 'qsys:write', admin: 'qsys:admin' } as const;
@@ -83,6 +84,27 @@ export const SetNamedControlInputSchema = z
 export const GetCoreStatusInputSchema = z.object({ core }).strict();
 
 export const ResetCircuitBreakerInputSchema = z.object({ core }).strict();
+
+export const AuditLogInputSchema = z
+  .object({
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_AUDIT_QUERY_LIMIT)
+      .optional()
+      .describe(`Most entries returned, newest first (1-${MAX_AUDIT_QUERY_LIMIT}); ${DEFAULT_AUDIT_QUERY_LIMIT} when absent`),
+    since: z.iso.datetime({ offset: true }).optional().describe('Only entries at or after this time (ISO 8601)'),
+    until: z.iso.datetime({ offset: true }).optional().describe('Only entries before this time (ISO 8601)'),
+    tool: z.string().min(1).max(128).optional().describe('Only calls of this tool, e.g. "qsys.set_control"'),
+    client_id: z.string().min(1).max(128).optional().describe('Only entries of this client id'),
+    success: z.boolean().optional().describe('Only successful (true) or failed (false) entries'),
+    kind: z
+      .enum(Object.values(AUDIT_EVENT_KINDS) as [AuditEventKind, ...AuditEventKind[]])
+      .optional()
+      .describe('Only entries of this kind: tool_call, intent, auth_failed, rate_limited'),
+  })
+  .strict();
 
 export const PingInputSchema = z.object({}).strict();
 export const PingOutputSchema = z.object({ pong: z.literal(true), timestamp: z.string(), instance: z.string() });
@@ -179,7 +201,8 @@ export const TOOLS = {
     title: 'Set a Named Control',
     description: 'Set a Named Control to a value, optionally ramping over ramp_time seconds.',
     input: SetNamedControlInputSchema,
-    output: SetNamedControlReplySchema,
+    // `previous` is for the audit trail, not part of the tool's answer.
+    output: SetNamedControlReplySchema.omit({ previous: true }),
     scope: SCOPES.write,
     annotations: WRITE,
   },
@@ -201,6 +224,16 @@ export const TOOLS = {
     output: ResetBreakerReplySchema,
     scope: SCOPES.admin,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  },
+  'system.audit_log': {
+    name: 'system.audit_log',
+    title: 'Audit log',
+    description:
+      'Read the audit log (admin): one entry per tool call, authentication failure and rate-limit refusal, newest first, with client, success, duration, arguments and values before and after writes.',
+    input: AuditLogInputSchema,
+    output: AuditQueryReplySchema,
+    scope: SCOPES.admin,
+    annotations: READ,
   },
   'system.ping': {
     name: 'system.ping',

@@ -118,6 +118,29 @@ describe('connector against the simulated Core', () => {
     expect(got.controls[0]).toMatchObject({ name, value: -20 });
   });
 
+  it('reports the states before a write as previous, from the live state', async () => {
+    await call('control.set', { controls: [{ component: 'Main Gain', control: 'gain', value: -21 }] });
+    await waitFor(() => connector.session.live.get('Main Gain', 'gain')?.value === -21, { what: 'the live state to hold -21' });
+    sim.resetStats();
+    const reply = (await call('control.set', { controls: [{ component: 'Main Gain', control: 'gain', value: -9 }] })) as {
+      controls: Array<Record<string, unknown>>;
+      previous?: Array<Record<string, unknown>>;
+    };
+    expect(reply.controls[0]).toMatchObject({ component: 'Main Gain', name: 'gain', value: -9 });
+    expect(reply.previous).toEqual([expect.objectContaining({ component: 'Main Gain', name: 'gain', value: -21 })]);
+    // No extra Core round trip for the states before.
+    expect(sim.stats().byMethod['Component.Get']).toBeUndefined();
+    expect(sim.stats().total).toBe(1);
+  });
+
+  it('reads a Named Control before writing it and reports that state as previous', async () => {
+    const name = sim.design.namedControls[0]!;
+    await call('named.set', { name, value: -30 });
+    const set = (await call('named.set', { name, value: -5 })) as { control: Record<string, unknown>; previous?: Record<string, unknown> };
+    expect(set.control).toMatchObject({ name, value: -5 });
+    expect(set.previous).toMatchObject({ name, value: -30 });
+  });
+
   it('answers an unknown component with QSYS_UNKNOWN_COMPONENT and the closest names, without asking the Core', async () => {
     sim.resetStats();
     const err = await callError('component.get', { component: 'Main Mixr' });

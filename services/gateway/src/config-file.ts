@@ -113,6 +113,26 @@ const HttpFileSchema = z
   .partial()
   .strict();
 
+/**
+ * `audit`: the gateway's audit trail (`enabled`, `failClosed`, the buffer), plus the store of
+ * the standalone process (`dbPath`, `retentionDays`, `retentionMaxRows`; the split gateway only
+ * validates those, the audit service has its own variables).
+ */
+const AuditFileSchema = z
+  .object({
+    enabled: z.boolean(),
+    failClosed: z.boolean(),
+    bufferSize: z.number().int().min(1).max(10_000_000),
+    publishTimeoutMs: ms,
+    retryIntervalMs: z.number().int().min(10).max(3_600_000),
+    maxArgumentBytes: z.number().int().min(0).max(1_048_576),
+    dbPath: z.string().min(1),
+    retentionDays: z.number().min(0).max(36_500),
+    retentionMaxRows: z.number().int().min(0).max(1_000_000_000),
+  })
+  .partial()
+  .strict();
+
 const NatsFileSchema = z
   .object({ servers: z.array(z.string().regex(NATS_SERVER, NATS_SERVER_MESSAGE)).min(1) })
   .partial()
@@ -130,6 +150,7 @@ export const ConfigFileSchema = z
     validation: ValidationFileSchema,
     http: HttpFileSchema,
     nats: NatsFileSchema,
+    audit: AuditFileSchema,
     defaultCore: CoreIdSchema,
     requestTimeoutMs: z.number().int().min(1).max(600_000),
     logLevel: z.enum(LOG_LEVELS),

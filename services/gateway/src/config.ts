@@ -5,6 +5,8 @@ import { LOG_LEVELS, NATS_SERVER, readConfigFile } from './config-file.js';
 import { formatIssues } from './config-problems.js';
 import type { ConfigFile, Env, LogLevel } from './config-file.js';
 import type { ApiKeyEntry, AuthenticationConfig, RateLimitingConfig, ValidationConfig } from './protection-config.js';
+import { DEFAULT_AUDIT_SETTINGS } from './audit/audit-config.js';
+import type { AuditSettings } from './audit/audit-config.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
@@ -58,6 +60,11 @@ const EnvSchema = z.object({
   MCP_RATE_LIMIT_RPM: env(z.coerce.number().positive().max(1_000_000).optional()),
   MCP_RATE_LIMIT_BURST: env(z.coerce.number().int().min(1).max(1_000_000).optional()),
   MCP_RATE_LIMIT_PER_CLIENT: env(z.stringbool().optional()),
+  MCP_AUDIT_ENABLED: env(z.stringbool().optional()),
+  MCP_AUDIT_FAIL_CLOSED: env(z.stringbool().optional()),
+  MCP_AUDIT_BUFFER_SIZE: env(z.coerce.number().int().min(1).max(10_000_000).optional()),
+  MCP_AUDIT_PUBLISH_TIMEOUT_MS: env(z.coerce.number().int().min(1).max(86_400_000).optional()),
+  MCP_AUDIT_RETRY_INTERVAL_MS: env(z.coerce.number().int().min(10).max(3_600_000).optional()),
 });
 type EnvValues = z.output<typeof EnvSchema>;
 
@@ -119,6 +126,8 @@ export interface GatewayConfig {
   readonly rateLimiting: RateLimitingConfig;
   /** Input validation settings. */
   readonly validation: ValidationConfig;
+  /** Audit trail settings (`audit` section, `MCP_AUDIT_*`). */
+  readonly audit: AuditSettings;
 }
 
 /** Overrides taken from the command line (parsed by {@link parseCommandLine}); they win over everything. */
@@ -241,6 +250,7 @@ export const DEFAULT_CONFIG = Object.freeze({
     allowAnonymous: Object.freeze(['system.ping', 'system.health']),
   }),
   rateLimiting: Object.freeze({ enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: false, maxClients: 10_000 }),
+  audit: DEFAULT_AUDIT_SETTINGS,
 });
 
 function freezeKey(entry: ApiKeyEntry): ApiKeyEntry {
@@ -253,6 +263,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
   const d = DEFAULT_CONFIG;
   const auth = f.authentication ?? {};
   const limits = f.rateLimiting ?? {};
+  const audit = f.audit ?? {};
   const debug = e.MCP_DEBUG ?? f.debug ?? d.debug;
   // An explicit level wins over debug mode at the same layer; the environment wins over the file.
   const logLevel = e.LOG_LEVEL ?? (e.MCP_DEBUG === true ? 'debug' : undefined) ?? f.logLevel ?? (debug ? 'debug' : d.logLevel);
@@ -291,5 +302,13 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
       maxClients: limits.maxClients ?? d.rateLimiting.maxClients,
     }),
     validation: Object.freeze({ componentNamePattern: f.validation?.componentNamePattern }),
+    audit: Object.freeze({
+      enabled: e.MCP_AUDIT_ENABLED ?? audit.enabled ?? d.audit.enabled,
+      failClosed: e.MCP_AUDIT_FAIL_CLOSED ?? audit.failClosed ?? d.audit.failClosed,
+      bufferSize: e.MCP_AUDIT_BUFFER_SIZE ?? audit.bufferSize ?? d.audit.bufferSize,
+      publishTimeoutMs: e.MCP_AUDIT_PUBLISH_TIMEOUT_MS ?? audit.publishTimeoutMs ?? d.audit.publishTimeoutMs,
+      retryIntervalMs: e.MCP_AUDIT_RETRY_INTERVAL_MS ?? audit.retryIntervalMs ?? d.audit.retryIntervalMs,
+      maxArgumentBytes: audit.maxArgumentBytes ?? d.audit.maxArgumentBytes,
+    }),
   });
 }

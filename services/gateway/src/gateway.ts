@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/server';
 import { serveStdio as sdkServeStdio } from '@modelcontextprotocol/server/stdio';
@@ -6,6 +7,11 @@ import type { Bus } from '@qsys-mcp/bus';
 import { toAppError } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { Registry } from 'prom-client';
+import { createAuditPublisher } from './audit/audit-publisher.js';
+import type { AuditPublisher } from './audit/audit-publisher.js';
+import { createAuditQueryClient } from './audit/audit-query-client.js';
+import { createAuditRoute } from './audit/audit-route.js';
+import { createAuditor } from './audit/auditor.js';
 import { createTokenEndpoint } from './auth/token-endpoint.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
@@ -51,6 +57,13 @@ export interface GatewayOptions {
   closeGraceMs?: number;
   /** Clock of the protections (bearer token issue and expiry, rate-limit refill), epoch ms. @default Date.now */
   now?: () => number;
+  /**
+   * Creates the JetStream stream `AUDIT` when it is missing (the NATS gateway passes
+   * `ensureNatsStream(…, 'create-if-missing')`; the standalone process creates its memory
+   * stream itself). Called at start and whenever a publish finds no stream.
+   * @default nothing: events wait in the buffer until some other process creates the stream
+   */
+  ensureAuditStream?: () => Promise<unknown>;
 }
 
 /** Where the HTTP server listens. */
@@ -76,10 +89,16 @@ export interface Gateway {
   readonly health: Health;
   /**
    * This gateway's Prometheus registry (its own, not prom-client's global one), served on
-   * `GET /metrics`: `mcp_rate_limit_hits_total`, `mcp_rate_limit_remaining`, `mcp_rate_limit_buckets`.
+   * `GET /metrics`: `mcp_rate_limit_hits_total`, `mcp_rate_limit_remaining`, `mcp_rate_limit_buckets`,
+   * and the audit metrics (`mcp_audit_events_total`, `mcp_audit_dropped_total`, `mcp_audit_buffered`, …).
    */
   readonly metrics: Registry;
-  /** Closes the HTTP server and every stdio connection; does NOT close the bus. Idempotent. */
+  /** The audit publisher: `buffered` events waiting for JetStream, `flush()`. */
+  readonly audit: Pick<AuditPublisher, 'buffered' | 'flush' | 'settings'>;
+  /**
+   * Closes the HTTP server and every stdio connection, then makes a last attempt to publish
+   * buffered audit events; does NOT close the bus. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -108,11 +127,13 @@ function urlHost(host: string): string {
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, bus, logger } = options;
   const version = options.version ?? GATEWAY_VERSION;
-  const health = createHealth({ version, busReady: options.busReady ?? defaultBusReady(bus) });
+  const busReady = options.busReady ?? defaultBusReady(bus);
+  const health = createHealth({ version, busReady });
   const callCore = createCoreClient({ bus });
+  const queryAudit = createAuditQueryClient(bus);
   const registry = createToolRegistry({
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
-    ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore }),
+    ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
   });
   // Authentication, scopes and rate limit: one policy for both transports (policy.ts).
   const policy = createPolicy({
@@ -120,7 +141,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     rateLimiting: config.rateLimiting,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  // The audit trail: events into the JetStream stream AUDIT, metrics in the gateway's registry.
+  const publisher = createAuditPublisher({
+    settings: config.audit,
+    bus,
+    logger,
+    registry: policy.metrics.registry,
+    busReady,
+    ...(options.ensureAuditStream === undefined ? {} : { ensureStream: options.ensureAuditStream }),
+  });
+  const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
   const serverDeps: Omit<McpServerFactoryDeps, 'admitCall'> = {
+    auditor,
     registry,
     logger,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -138,13 +170,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     health,
     metrics: policy.metrics.registry,
+    audit: publisher,
 
     async listen() {
       if (closing !== undefined) throw new Error('gateway is closed');
       if (http !== undefined) throw new Error('gateway is already listening');
       const created = createHttpServer({
         factory: httpFactory,
-        guard: createMcpGuard({ policy, logger }),
+        guard: createMcpGuard({
+          policy,
+          logger,
+          // One audit event per refused tool call, or one for a refused request without any.
+          onRefusal: async ({ err, tools, methods, requestId, clientId }) => {
+            const facts = { clientId, requestId, transport: 'http' as const, startedAt: Date.now() };
+            const calls = tools.length > 0 ? tools.map((tool) => ({ tool: tool === '' ? null : tool, method: 'tools/call' })) : [{ tool: null, method: methods[0] ?? 'unknown' }];
+            await Promise.all(calls.map((c) => auditor.refused({ ...facts, ...c }, err)));
+          },
+        }),
+        auditRoute: createAuditRoute({ authenticator: policy.authenticator, queryAudit, auditor, logger, requestTimeoutMs: config.requestTimeoutMs }),
         tokenEndpoint: createTokenEndpoint({ authenticator: policy.authenticator, logger }),
         metrics: policy.metrics.registry,
         health,
@@ -190,7 +233,12 @@ export function createGateway(options: GatewayOptions): Gateway {
           return { refusal };
         },
       );
-      const factory = createMcpServerFactory({ ...serverDeps, admitCall: stdioAdmitCall(policy, caller) });
+      const factory = createMcpServerFactory({
+        ...serverDeps,
+        admitCall: stdioAdmitCall(policy, caller, (tool, clientId, refusal) =>
+          auditor.refused({ tool, clientId, requestId: randomUUID(), transport: 'stdio', method: 'tools/call', startedAt: Date.now() }, refusal),
+        ),
+      });
       const handle = sdkServeStdio(factory, {
         onerror: (error) => logger.warn({ err: error }, 'MCP stdio error'),
         ...(stdioOptions.transport === undefined ? {} : { transport: stdioOptions.transport }),
@@ -209,6 +257,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         const handles = [...stdioHandles];
         stdioHandles.clear();
         await Promise.allSettled([http?.close(), ...handles.map((h) => h.close())]);
+        // After the last request: its events are recorded or buffered by now.
+        await publisher.close();
       })();
       return closing;
     },

@@ -6,6 +6,7 @@ import type { AuthInfo, McpServerFactory } from '@modelcontextprotocol/server';
 import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { Registry } from 'prom-client';
+import { AUDIT_PATH } from './audit/audit-route.js';
 import { TOKEN_PATH } from './auth/token-endpoint.js';
 import type { Health } from './health.js';
 import { sendJson } from './http-json.js';
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
   tokenEndpoint: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
   /** Registry served on `GET /metrics` (Prometheus text). */
   metrics: Registry;
+  /** `GET /audit` (`createAuditRoute`); 404 without it. */
+  auditRoute?: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
 }
 
 /** The gateway's HTTP server, not yet listening. */
@@ -55,6 +58,7 @@ const PASS: Guard = () => true;
  *   guard (body limit 413, JSON -32700, authentication 401, scope 403, rate limit 429), which
  *   hands the parsed body and the caller (`req.auth`) to the SDK handler;
  * - `POST /auth/token`: bearer tokens for API keys (same `Host`/`Origin` validation);
+ * - `GET /audit`: the audit log for admin credentials (same `Host`/`Origin` validation);
  * - any other method on `/mcp`: 405 (never 404, which makes clients such as the Inspector
  *   show no tools);
  * - `GET /health`: the basic report, 200 unless its status is `error` (503);
@@ -107,6 +111,12 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
     if (path === TOKEN_PATH) {
       if (!validateHost(req, res) || !validateOrigin(req, res)) return;
       return options.tokenEndpoint(req, res, requestId);
+    }
+
+    if (path === AUDIT_PATH && options.auditRoute !== undefined) {
+      // The audit log is data, like /mcp: the same Host and Origin validation.
+      if (!validateHost(req, res) || !validateOrigin(req, res)) return;
+      return options.auditRoute(req, res, requestId);
     }
 
     if (path === '/metrics') {

@@ -1,4 +1,5 @@
-import { createNatsBus } from '@qsys-mcp/bus';
+import { createNatsBus, ensureNatsStream } from '@qsys-mcp/bus';
+import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
 import type { NatsBus } from '@qsys-mcp/bus';
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
@@ -43,7 +44,15 @@ try {
   bus = natsBus;
   shutdown.add({ name: 'nats', close: () => natsBus.close() });
 
-  const gw = createGateway({ config, bus: natsBus, logger, busReady: () => natsBus.isConnected() });
+  const gw = createGateway({
+    config,
+    bus: natsBus,
+    logger,
+    busReady: () => natsBus.isConnected(),
+    // The audit service owns the stream's limits; a gateway that starts first creates it with
+    // the defaults, so that no event is refused for want of a stream.
+    ensureAuditStream: () => ensureNatsStream(natsBus, { name: AUDIT_STREAM, subjects: [AUDIT_EVENTS_WILDCARD], ...AUDIT_STREAM_DEFAULTS }, 'create-if-missing'),
+  });
   gateway = gw;
   shutdown.add({ name: 'gateway', close: () => gw.close() });
 

@@ -1,12 +1,15 @@
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import type { CallToolResult, McpServerFactory, ServerContext } from '@modelcontextprotocol/server';
 import { AppError, HEADERS, JSON_RPC_CODES, toAppError } from '@qsys-mcp/contracts';
+import type { AuditChange } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
 import type { ToolContext } from './tools/types.js';
 import { invalidParamsData, isInvalidInput, namePatternIssues } from './invalid-params.js';
+import { NO_AUDIT } from './audit/auditor.js';
+import type { Auditor } from './audit/auditor.js';
 
 /** A W3C `traceparent` (version 00): only well-formed values are passed on. */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -29,6 +32,12 @@ export interface McpServerFactoryDeps {
   admitCall: (tool: string, ctx: ServerContext) => string | Promise<string>;
   /** Pattern every `component_name` must match besides the schema (`validation.componentNamePattern`). */
   componentNamePattern?: RegExp;
+  /**
+   * The audit trail: one event per call that passed `admitCall` (refusals by `admitCall` are
+   * audited by the policy), and with `failClosed` an acknowledged intent before any call that
+   * changes the Core. @default records nothing
+   */
+  auditor?: Auditor;
 }
 
 /** One validation problem of a tool call's arguments, as sent in `error.data.issues`. */
@@ -90,10 +99,15 @@ function toolErrorResult(err: AppError): CallToolResult {
  * - any failure of the Core or the domain (every `AppError` from the connector path, and
  *   unexpected errors as `INTERNAL`) → a result with `isError: true`, a text content
  *   `CODE: message\nHint: …` and `structuredContent: { error: { code, message, details, hint, retryable } }`;
- * - success → `structuredContent` = the validated reply, plus a text content with its JSON.
+ * - success → `structuredContent` = the validated reply, plus a text content with its JSON;
+ * - with `auditor.failClosed`, a call of a tool that is not read-only whose intent JetStream
+ *   did not acknowledge → a result with `isError: true` and `AUDIT_UNAVAILABLE`, before the
+ *   connector is asked.
+ * Every call that passed `admitCall` is audited before it is answered.
  */
 export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFactory {
   const { registry, logger, requestTimeoutMs, serverInfo, admitCall, componentNamePattern } = deps;
+  const auditor = deps.auditor ?? NO_AUDIT;
   const listResult = { tools: [...registry.listing] };
   const serverOptions = {
     capabilities: { tools: { listChanged: false } },
@@ -102,10 +116,13 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
 
   async function callTool(server: Server, name: string, args: unknown, ctx: ServerContext): Promise<CallToolResult> {
     const started = Date.now();
-    // Order: authenticate -> rate limit (admitCall) -> validate -> run.
+    // Order: authenticate -> rate limit (admitCall) -> validate -> [fail-closed intent] -> run -> audit.
     const clientId = await admitCall(name, ctx);
+    const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
+    const call = auditor.begin({ tool: name, clientId, requestId, transport: ctx.http === undefined ? 'stdio' : 'http', method: 'tools/call', args, startedAt: started });
     const tool: RegisteredTool | undefined = registry.get(name);
     if (tool === undefined) {
+      await auditor.record(call.outcome({ success: false, error: new AppError('INVALID_PARAMS', `Unknown tool '${name}'`) }));
       throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, `Unknown tool '${name}'`, {
         code: 'INVALID_PARAMS',
         tool: name,
@@ -118,7 +135,9 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       const issues = parsed.success ? patternIssues : toIssues(parsed.error);
       const first = issues[0];
       const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-      throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, `Invalid arguments for ${name}: ${first?.path}: ${first?.message}${more}`, {
+      const message = `Invalid arguments for ${name}: ${first?.path}: ${first?.message}${more}`;
+      await auditor.record(call.outcome({ success: false, error: new AppError('INVALID_PARAMS', message) }));
+      throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, message, {
         code: 'INVALID_PARAMS',
         tool: name,
         issues,
@@ -126,20 +145,40 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       });
     }
 
-    const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
     const log = logger.child({ requestId, tool: name });
+    // Fail-closed: nothing that changes the Core runs unless JetStream took its record first.
+    if (auditor.failClosed && !tool.definition.annotations.readOnlyHint) {
+      try {
+        await auditor.recordNow(call.intent());
+      } catch (err) {
+        const refusal = toAppError(err);
+        log.warn({ code: refusal.code, cause: refusal.details?.cause }, 'call refused: the audit trail did not take its record (audit.failClosed)');
+        await auditor.record(call.outcome({ success: false, error: refusal }));
+        return server.projectCallToolResult(toolErrorResult(refusal), tool.outputSchemaJson);
+      }
+    }
+    let changes: AuditChange[] | undefined;
     try {
-      const toolCtx: ToolContext = { requestId, clientId, deadline: started + requestTimeoutMs, logger: log };
+      const toolCtx: ToolContext = {
+        requestId,
+        clientId,
+        deadline: started + requestTimeoutMs,
+        logger: log,
+        reportChanges: (reported) => void (changes = [...(changes ?? []), ...reported]),
+      };
       const traceparent = ctx.http?.req?.headers.get(HEADERS.traceparent);
       if (traceparent != null && TRACEPARENT.test(traceparent)) toolCtx.traceparent = traceparent;
       const output = await tool.run(parsed.data, toolCtx);
       log.info({ durationMs: Date.now() - started, outcome: 'ok' }, 'tool call');
+      // Before the answer: a call that returned to its client has its event in the stream (or buffered).
+      await auditor.record(call.outcome({ success: true, ...(changes === undefined ? {} : { changes }) }));
       const result: CallToolResult = { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> };
       return server.projectCallToolResult(result, tool.outputSchemaJson);
     } catch (err) {
       const appError = toAppError(err);
       if (appError.code === 'INTERNAL' && !(err instanceof AppError)) log.error({ err }, 'tool handler failed unexpectedly');
       log.info({ durationMs: Date.now() - started, outcome: 'error', code: appError.code }, 'tool call');
+      await auditor.record(call.outcome({ success: false, error: appError, ...(changes === undefined ? {} : { changes }) }));
       // Bad input found by the connector's catalog checks is protocol misuse: -32602, as for schema errors.
       if (isInvalidInput(appError)) throw new ProtocolError(JSON_RPC_CODES.INVALID_PARAMS, appError.message, invalidParamsData(name, appError));
       return server.projectCallToolResult(toolErrorResult(appError), tool.outputSchemaJson);

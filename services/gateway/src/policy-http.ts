@@ -35,6 +35,12 @@ export interface McpGuardOptions {
   logger: Logger;
   /** See {@link MAX_MCP_BODY_BYTES}. @default 1048576 */
   maxBodyBytes?: number;
+  /**
+   * Receives every refusal by authentication, scope or the rate limiter before it is answered
+   * (the audit trail): the tools of the refused `tools/call` requests (none for another method)
+   * and the caller's client id when it is known (null when the credential was refused).
+   */
+  onRefusal?: (refusal: { err: AppError; tools: readonly string[]; methods: readonly string[]; requestId: string; clientId: string | null }) => Promise<void>;
 }
 
 type RpcId = string | number | null;
@@ -117,7 +123,8 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
   const { policy, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_MCP_BODY_BYTES;
 
-  function refuse(res: ServerResponse, err: AppError, inspected: Inspected, requestId: string, clientId?: string): undefined {
+  async function refuse(res: ServerResponse, err: AppError, inspected: Inspected, requestId: string, clientId?: string): Promise<undefined> {
+    await options.onRefusal?.({ err, tools: inspected.tools, methods: inspected.methods, requestId, clientId: clientId ?? null });
     const headers: Record<string, string> = {};
     if (err.code === 'AUTH_FAILED') headers['www-authenticate'] = wwwAuthenticate(err);
     const retryAfterMs = err.details?.retryAfterMs;

@@ -135,17 +135,28 @@ export type StdioCaller = { principal: Principal } | { refusal: AppError };
 
 /**
  * `admitCall` of the MCP server over stdio: the policy runs here, in the `tools/call` handler
- * (there is no HTTP layer), with the connection's caller. A refusal is thrown as a
+ * (there is no HTTP layer), with the connection's caller. A refusal is reported to `onRefusal`
+ * (the audit trail; client id null when the caller's key was refused), then thrown as a
  * `ProtocolError` with the code, message and data the HTTP body would carry.
  */
-export function stdioAdmitCall(policy: Policy, caller: Promise<StdioCaller>): (tool: string) => Promise<string> {
+export function stdioAdmitCall(
+  policy: Policy,
+  caller: Promise<StdioCaller>,
+  onRefusal?: (tool: string, clientId: string | null, refusal: AppError) => Promise<void>,
+): (tool: string) => Promise<string> {
   return async (tool) => {
     const c = await caller;
-    if ('refusal' in c) throw toProtocolError(c.refusal);
+    if ('refusal' in c) {
+      await onRefusal?.(tool, null, c.refusal);
+      throw toProtocolError(c.refusal);
+    }
     try {
       policy.admitToolCalls(c.principal, [tool], 'stdio');
     } catch (err) {
-      if (err instanceof AppError) throw toProtocolError(err);
+      if (err instanceof AppError) {
+        await onRefusal?.(tool, c.principal.clientId, err);
+        throw toProtocolError(err);
+      }
       throw err;
     }
     return c.principal.clientId;

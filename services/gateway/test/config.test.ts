@@ -58,6 +58,7 @@ describe('loadConfig from the environment', () => {
       },
       rateLimiting: { enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: false, maxClients: 10_000 },
       validation: { componentNamePattern: undefined },
+      audit: { enabled: true, failClosed: false, bufferSize: 10_000, publishTimeoutMs: 2_000, retryIntervalMs: 1_000, maxArgumentBytes: 16_384 },
     });
   });
 
@@ -82,6 +83,11 @@ describe('loadConfig from the environment', () => {
       MCP_RATE_LIMIT_RPM: '120',
       MCP_RATE_LIMIT_BURST: '5',
       MCP_RATE_LIMIT_PER_CLIENT: 'true',
+      MCP_AUDIT_ENABLED: 'true',
+      MCP_AUDIT_FAIL_CLOSED: 'true',
+      MCP_AUDIT_BUFFER_SIZE: '50',
+      MCP_AUDIT_PUBLISH_TIMEOUT_MS: '750',
+      MCP_AUDIT_RETRY_INTERVAL_MS: '250',
     });
     expect(config).toEqual({
       natsServers: ['nats://n1:4222', 'nats://n2:4222'],
@@ -108,6 +114,7 @@ describe('loadConfig from the environment', () => {
       },
       rateLimiting: { enabled: false, requestsPerMinute: 120, burstSize: 5, perClient: true, maxClients: 10_000 },
       validation: { componentNamePattern: undefined },
+      audit: { enabled: true, failClosed: true, bufferSize: 50, publishTimeoutMs: 750, retryIntervalMs: 250, maxArgumentBytes: 16_384 },
     });
   });
 

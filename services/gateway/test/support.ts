@@ -74,12 +74,14 @@ const HANDLERS: Partial<Record<CoreOperation, Handler>> = {
   'control.get': (d) => ({
     controls: (d.controls as { component: string; control: string }[]).map((r) => controlOf(r.component, r.control)),
   }),
-  'control.set': (d) => ({
-    controls: (d.controls as { component: string; control: string; value: number | string | boolean }[]).map((w) => {
-      const c = controlOf(w.component, w.control);
-      return { ...c, value: w.value, string: String(w.value) };
-    }),
-  }),
+  // `previous`: the canned values, as a connector's live state would report them before the write.
+  'control.set': (d) => {
+    const writes = d.controls as { component: string; control: string; value: number | string | boolean }[];
+    return {
+      controls: writes.map((w) => ({ ...controlOf(w.component, w.control), value: w.value, string: String(w.value) })),
+      previous: writes.map((w) => controlOf(w.component, w.control)),
+    };
+  },
   'named.get': (d) => ({
     controls: (d.names as string[]).map((n) => {
       const c = NAMED[n];
@@ -90,7 +92,7 @@ const HANDLERS: Partial<Record<CoreOperation, Handler>> = {
   'named.set': (d) => {
     const c = NAMED[d.name as string];
     if (c === undefined) throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown Named Control '${String(d.name)}'`);
-    return { control: { ...c, value: d.value as number, string: String(d.value) } };
+    return { control: { ...c, value: d.value as number, string: String(d.value) }, previous: c };
   },
   'breaker.reset': () => ({ core: 'main', previousState: 'OPEN', state: 'CLOSED' }),
 };

@@ -1,4 +1,4 @@
-import { SetControlsRequestSchema, type ControlsReply } from '@qsys-mcp/contracts';
+import { SetControlsRequestSchema, type ControlState, type SetControlsReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import { checkWrite, requireComponent, requireControl } from '../catalog-checks.js';
 import { componentSet, type ComponentWrite } from '../core-api.js';
@@ -7,7 +7,8 @@ import { groupBy, nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } fr
 /**
  * `qsys.<core>.control.set`: one `Component.Set` (with `ResponseValues`) per component, so
  * several controls of one component cost one Core round trip. Components are written
- * concurrently; the reply lists the values the Core reported, in request order per component.
+ * concurrently; the reply lists the values the Core reported, in request order per component,
+ * and `previous`: the states before the write as the live state knew them.
  */
 export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
@@ -22,6 +23,13 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
         const meta = requireControl(requireComponent(catalog, write.component, { index }), write.control, { index });
         if (meta !== undefined) checkWrite(meta, write, { index });
       });
+    }
+    // The states before the write, for the audit trail: from the live state, so no extra Core
+    // round trip; a control it does not know (state not live) is left out.
+    const previous: ControlState[] = [];
+    for (const w of controls) {
+      const before = session.live.get(w.component, w.control);
+      if (before !== undefined) previous.push({ ...before, component: w.component });
     }
     const byComponent = groupBy(controls, (c) => c.component);
     const results = await Promise.all(
@@ -43,7 +51,8 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
         }
       }),
     );
-    const reply: ControlsReply = { controls: results.flat() };
+    const reply: SetControlsReply = { controls: results.flat() };
+    if (previous.length > 0) reply.previous = previous;
     return reply;
   };
 }

@@ -1,4 +1,5 @@
-import type { ControlValue, ControlWrite, ToolName } from '@qsys-mcp/contracts';
+import type { ControlState, ControlValue, ControlWrite, ToolName } from '@qsys-mcp/contracts';
+import { changesOf } from '../audit/audit-events.js';
 import type { CallContext, CallCore } from '../core-client.js';
 import type { ToolContext, ToolHandler, ToolHandlers } from './types.js';
 
@@ -53,17 +54,26 @@ export function createQsysToolHandlers(deps: QsysToolDeps): Pick<ToolHandlers, Q
   const getControls: ToolHandler<'qsys.get_controls'> = (a, ctx) =>
     callCore('control.get', { controls: a.controls.map((c) => ({ component: c.component_name, control: c.control_name })) }, on(a.core, ctx));
 
-  const setControl: ToolHandler<'qsys.set_control'> = (a, ctx) => callCore('control.set', { controls: [toControlWrite(a)] }, on(a.core, ctx));
+  // Writes report what they changed (the connector's `previous` and the values the Core
+  // reported back) to the audit trail; the tool's answer is the values only.
+  const write = async (controls: ControlWrite[], core: string | undefined, ctx: ToolContext): Promise<{ controls: ControlState[] }> => {
+    const reply = await callCore('control.set', { controls }, on(core, ctx));
+    ctx.reportChanges?.(changesOf(reply.controls, reply.previous));
+    return { controls: reply.controls };
+  };
 
-  const setControls: ToolHandler<'qsys.set_controls'> = (a, ctx) =>
-    callCore('control.set', { controls: a.controls.map(toControlWrite) }, on(a.core, ctx));
+  const setControl: ToolHandler<'qsys.set_control'> = (a, ctx) => write([toControlWrite(a)], a.core, ctx);
+
+  const setControls: ToolHandler<'qsys.set_controls'> = (a, ctx) => write(a.controls.map(toControlWrite), a.core, ctx);
 
   const getNamedControls: ToolHandler<'qsys.get_named_controls'> = (a, ctx) => callCore('named.get', { names: a.names }, on(a.core, ctx));
 
-  const setNamedControl: ToolHandler<'qsys.set_named_control'> = (a, ctx) => {
+  const setNamedControl: ToolHandler<'qsys.set_named_control'> = async (a, ctx) => {
     const req: { name: string; value: ControlValue; ramp?: number } = { name: a.name, value: a.value };
     if (a.ramp_time !== undefined) req.ramp = a.ramp_time;
-    return callCore('named.set', req, on(a.core, ctx));
+    const reply = await callCore('named.set', req, on(a.core, ctx));
+    ctx.reportChanges?.(changesOf([reply.control], reply.previous === undefined ? [] : [reply.previous]));
+    return { control: reply.control };
   };
 
   const getCoreStatus: ToolHandler<'qsys.get_core_status'> = (a, ctx) => callCore('status', {}, on(a.core, ctx));

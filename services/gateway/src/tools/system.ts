@@ -1,4 +1,6 @@
 import type { ToolName } from '@qsys-mcp/contracts';
+import type { AuditQueryRequest } from '@qsys-mcp/contracts';
+import type { QueryAudit } from '../audit/audit-query-client.js';
 import type { CallCore } from '../core-client.js';
 import type { Health } from '../health.js';
 import type { ToolHandlers } from './types.js';
@@ -11,6 +13,8 @@ export interface SystemToolDeps {
   callCore: CallCore;
   /** Core used when the arguments name none. */
   defaultCore: string;
+  /** `audit.query` to the audit service, for `system.audit_log`. */
+  queryAudit: QueryAudit;
 }
 
 type SystemToolName = Extract<ToolName, `system.${string}`>;
@@ -18,6 +22,7 @@ type SystemToolName = Extract<ToolName, `system.${string}`>;
 /**
  * `system.ping` and `system.health`: answered by the gateway itself, no connector involved.
  * `system.reset_circuit_breaker` (scope `qsys:admin`): `qsys.<core>.breaker.reset` on the connector.
+ * `system.audit_log` (scope `qsys:admin`): `audit.query` to the audit service.
  */
 export function createSystemToolHandlers(deps: SystemToolDeps): Pick<ToolHandlers, SystemToolName> {
   return {
@@ -25,5 +30,11 @@ export function createSystemToolHandlers(deps: SystemToolDeps): Pick<ToolHandler
     // `detailed` is accepted for forward compatibility; the detailed report comes with the health framework.
     'system.health': () => Promise.resolve(deps.health.report()),
     'system.reset_circuit_breaker': (a, ctx) => deps.callCore('breaker.reset', {}, { ...ctx, core: a.core ?? deps.defaultCore }),
+    'system.audit_log': (a, ctx) => {
+      // Tool arguments are snake_case; the audit.query request is camelCase.
+      const { client_id: clientId, ...rest } = a;
+      const request: AuditQueryRequest = { ...rest, ...(clientId === undefined ? {} : { clientId }) };
+      return deps.queryAudit(request, ctx);
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { ToolInput, ToolName, ToolOutput } from '@qsys-mcp/contracts';
+import type { AuditChange, ToolInput, ToolName, ToolOutput } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 
 /** What a tool handler knows about the call it serves. */
@@ -13,6 +13,8 @@ export interface ToolContext {
   traceparent?: string;
   /** Child logger bound to the request. */
   logger: Logger;
+  /** Receives the controls a write changed, with their values before and after, for the audit trail. */
+  reportChanges?: (changes: AuditChange[]) => void;
 }
 
 /** Runs one tool on validated arguments; throws `AppError` for failures the model should see. */
