@@ -13,6 +13,9 @@ export const DEFAULT_AUDIT_DB_PATH = 'data/audit.sqlite';
 
 const EnvSchema = z.object({
   NATS_URL: env(z.string().min(1).default('nats://127.0.0.1:4222')),
+  NATS_USER: env(z.string().min(1).max(256).optional()),
+  NATS_PASSWORD: env(z.string().min(1).optional()),
+  NATS_INBOX_PREFIX: env(z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected subject tokens of letters, digits, _ or - separated by dots, no wildcards').optional()),
   AUDIT_DB_PATH: env(z.string().min(1).default(DEFAULT_AUDIT_DB_PATH)),
   AUDIT_RETENTION_DAYS: env(z.coerce.number().min(0).max(36_500).default(90)),
   AUDIT_RETENTION_MAX_ROWS: env(int(0, 1_000_000_000).default(10_000_000)),
@@ -54,6 +57,12 @@ export interface AuditStreamConfig {
 export interface AuditConfig {
   /** NATS servers (`NATS_URL`, comma-separated). @default ['nats://127.0.0.1:4222'] */
   readonly natsServers: readonly string[];
+  /** NATS user (`NATS_USER`), for servers with per-service users (`deploy/nats/`); set with `natsPassword`. @default undefined */
+  readonly natsUser: string | undefined;
+  /** NATS password (`NATS_PASSWORD`); never logged. @default undefined */
+  readonly natsPassword: string | undefined;
+  /** Prefix of the reply inboxes (`NATS_INBOX_PREFIX`, `_INBOX_audit` with `deploy/nats/`). @default undefined (`_INBOX`) */
+  readonly natsInboxPrefix: string | undefined;
   /** SQLite file (`AUDIT_DB_PATH`); its directory is created. @default 'data/audit.sqlite' */
   readonly dbPath: string;
   readonly retention: RetentionConfig;
@@ -90,17 +99,24 @@ const DAY_MS = 86_400_000;
  */
 export function loadConfig(source: Env): AuditConfig {
   const parsed = EnvSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '(environment)');
-        return `${name}: ${i.message}, got ${JSON.stringify(source[name] ?? null)}`;
-      }),
-    );
+        // A password is never echoed.
+        const got = name === 'NATS_PASSWORD' ? 'a string (redacted)' : JSON.stringify(source[name] ?? null);
+        return `${name}: ${i.message}, got ${got}`;
+      });
+  if (parsed.success && (parsed.data.NATS_USER === undefined) !== (parsed.data.NATS_PASSWORD === undefined)) {
+    problems.push(parsed.data.NATS_USER === undefined ? 'NATS_USER: expected a user name with NATS_PASSWORD, got nothing' : 'NATS_PASSWORD: expected a password with NATS_USER, got nothing');
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
     natsServers: Object.freeze(e.NATS_URL.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
+    natsUser: e.NATS_USER,
+    natsPassword: e.NATS_PASSWORD,
+    natsInboxPrefix: e.NATS_INBOX_PREFIX,
     dbPath: e.AUDIT_DB_PATH,
     retention: Object.freeze({ maxAgeMs: Math.round(e.AUDIT_RETENTION_DAYS * DAY_MS), maxRows: e.AUDIT_RETENTION_MAX_ROWS, intervalMs: e.AUDIT_RETENTION_INTERVAL_MS }),
     batchSize: e.AUDIT_BATCH_SIZE,

@@ -22,7 +22,15 @@ const config = configOrExit();
 const logger = createLogger({ name: 'audit', level: config.logLevel, base: { instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
 try {
-  const bus = await createNatsBus({ servers: [...config.natsServers], name: `audit-${config.instanceId}`, logger });
+  const bus = await createNatsBus({
+    servers: [...config.natsServers],
+    name: `audit-${config.instanceId}`,
+    logger,
+    // Keep trying while NATS is not up yet: the service has nothing to do without it.
+    waitOnFirstConnect: true,
+    ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
+    ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
+  });
   shutdown.add({ name: 'nats', close: () => bus.close() });
   const audit = await startAudit({
     dbPath: config.dbPath,

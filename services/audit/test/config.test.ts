@@ -21,6 +21,9 @@ describe('audit service configuration', () => {
   it('reads every variable', () => {
     const config = loadConfig({
       NATS_URL: 'nats://a:4222, nats://b:4222',
+      NATS_USER: 'audit',
+      NATS_PASSWORD: 'audit-password',
+      NATS_INBOX_PREFIX: '_INBOX_audit',
       AUDIT_DB_PATH: '/data/audit.sqlite',
       AUDIT_RETENTION_DAYS: '0.5',
       AUDIT_RETENTION_MAX_ROWS: '1000',
@@ -37,6 +40,9 @@ describe('audit service configuration', () => {
     });
     expect(config).toEqual({
       natsServers: ['nats://a:4222', 'nats://b:4222'],
+      natsUser: 'audit',
+      natsPassword: 'audit-password',
+      natsInboxPrefix: '_INBOX_audit',
       dbPath: '/data/audit.sqlite',
       retention: { maxAgeMs: 43_200_000, maxRows: 1000, intervalMs: 60_000 },
       batchSize: 64,
@@ -48,10 +54,14 @@ describe('audit service configuration', () => {
     });
   });
 
+  it('needs NATS_USER and NATS_PASSWORD together', () => {
+    expect(() => loadConfig({ NATS_USER: 'audit' })).toThrow(/NATS_PASSWORD: expected a password with NATS_USER/);
+  });
+
   it('lists every invalid variable at once', () => {
     let err: unknown;
     try {
-      loadConfig({ AUDIT_BATCH_SIZE: '0', AUDIT_CONSUMER: 'bad name', AUDIT_RETENTION_DAYS: 'x' });
+      loadConfig({ AUDIT_BATCH_SIZE: '0', AUDIT_CONSUMER: 'bad name', AUDIT_RETENTION_DAYS: 'x', NATS_PASSWORD: '' });
     } catch (e) {
       err = e;
     }
