@@ -1,9 +1,63 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { RetentionConfig } from '@qsys-mcp/audit';
 import { loadConfig as loadConnectorConfig } from '@qsys-mcp/connector';
 import type { ConnectorConfig } from '@qsys-mcp/connector';
 import { ConfigError, loadConfigAndFile } from '@qsys-mcp/gateway';
-import type { ConfigOverrides, GatewayConfig, QrwcFileSettings } from '@qsys-mcp/gateway';
+import type { ConfigFile, ConfigOverrides, GatewayConfig, QrwcFileSettings } from '@qsys-mcp/gateway';
+
+type AuditFileSettings = NonNullable<ConfigFile['audit']>;
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the standalone process keeps its audit store unless `AUDIT_DB_PATH` or `audit.dbPath` says otherwise. */
+export function defaultAuditDbPath(): string {
+  return join(homedir(), '.qsys-mcp', 'audit.sqlite');
+}
+
+/** The audit store of the standalone process. */
+export interface StandaloneAuditConfig {
+  /** Record and store audit events (`MCP_AUDIT_ENABLED`, `audit.enabled`). @default true */
+  readonly enabled: boolean;
+  /** SQLite file (`AUDIT_DB_PATH`, `audit.dbPath`). @default `~/.qsys-mcp/audit.sqlite` */
+  readonly dbPath: string;
+  /** Retention (`AUDIT_RETENTION_DAYS` / `audit.retentionDays`, default 90 days; `AUDIT_RETENTION_MAX_ROWS` / `audit.retentionMaxRows`, default 1000000; checked hourly). */
+  readonly retention: RetentionConfig;
+}
+
+const DAY_MS = 86_400_000;
+/** Defaults of the standalone audit store (a desktop keeps fewer rows than the audit service). */
+export const DEFAULT_STANDALONE_RETENTION = Object.freeze({ days: 90, maxRows: 1_000_000, intervalMs: 3_600_000 });
+
+/** A variable as a number within `min..max` (integer when `integer`); undefined when unset or empty; a problem otherwise. */
+function numberVar(env: Env, name: string, min: number, max: number, integer: boolean, problems: string[]): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    problems.push(`${name}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function auditConfigOf(env: Env, file: AuditFileSettings | undefined, enabled: boolean, problems: string[]): StandaloneAuditConfig {
+  const e = {
+    AUDIT_DB_PATH: env.AUDIT_DB_PATH === '' ? undefined : env.AUDIT_DB_PATH,
+    AUDIT_RETENTION_DAYS: numberVar(env, 'AUDIT_RETENTION_DAYS', 0, 36_500, false, problems),
+    AUDIT_RETENTION_MAX_ROWS: numberVar(env, 'AUDIT_RETENTION_MAX_ROWS', 0, 1_000_000_000, true, problems),
+  };
+  const days = e.AUDIT_RETENTION_DAYS ?? file?.retentionDays ?? DEFAULT_STANDALONE_RETENTION.days;
+  return Object.freeze({
+    enabled,
+    dbPath: e.AUDIT_DB_PATH ?? file?.dbPath ?? defaultAuditDbPath(),
+    retention: Object.freeze({
+      maxAgeMs: Math.round(days * DAY_MS),
+      maxRows: e.AUDIT_RETENTION_MAX_ROWS ?? file?.retentionMaxRows ?? DEFAULT_STANDALONE_RETENTION.maxRows,
+      intervalMs: DEFAULT_STANDALONE_RETENTION.intervalMs,
+    }),
+  });
+}
 
 /**
  * The standalone process's configuration: the gateway's (defaults < config file < environment <
@@ -21,6 +75,8 @@ export interface StandaloneConfig {
   readonly simDesign: string | undefined;
   /** The environment the connector module reads (`QSYS_*`, `LOG_LEVEL`). */
   readonly env: Env;
+  /** The audit store written by the audit module over the in-memory bus. */
+  readonly audit: StandaloneAuditConfig;
 }
 
 /** Where the built-in simulator listens, for {@link connectorConfigFor}. */
@@ -86,8 +142,9 @@ export function loadStandaloneConfig(env: Env, overrides: ConfigOverrides = {}):
     problems.push(...problemsOf(err));
     configFile ??= loaded?.config.configFile;
   }
+  const audit = auditConfigOf(env, loaded?.file?.audit, loaded?.config.audit.enabled ?? true, problems);
   if (loaded !== undefined && problems.length === 0) {
-    return { gateway: loaded.config, qrwc, simulated, simDesign: env.SIM_DESIGN || undefined, env };
+    return { gateway: loaded.config, qrwc, simulated, simDesign: env.SIM_DESIGN || undefined, env, audit };
   }
   throw new ConfigError(dedupe(problems), { subject: 'standalone', ...(configFile === undefined ? {} : { configFile }) });
 }

@@ -23,7 +23,13 @@ const config = configOrExit();
 const stdio = config.gateway.transport === 'stdio';
 const logger = createLogger({ name: 'standalone', level: config.gateway.logLevel, stream: stdio ? 'stderr' : 'stdout' });
 const shutdown = createShutdown({ logger });
-const about = { configFile: config.gateway.configFile, name: config.gateway.name, version: config.gateway.version, simulated: config.simulated };
+const about = {
+  configFile: config.gateway.configFile,
+  name: config.gateway.name,
+  version: config.gateway.version,
+  simulated: config.simulated,
+  auditDb: config.audit.enabled ? config.audit.dbPath : null,
+};
 
 try {
   const stack = await startStandalone({ env: process.env, config, logger });
@@ -38,7 +44,8 @@ try {
       `\nQ-SYS MCP server ready${stack.simulator ? ' (simulated Core)' : ''}\n` +
         `  MCP endpoint: ${url}\n` +
         `  Try it:       npx -y @modelcontextprotocol/inspector@2.12.0 --cli ${url} --transport http --method tools/list\n` +
-        `  Health:       curl ${url.replace(/\/mcp$/, '/health')}\n\n`,
+        `  Health:       curl ${url.replace(/\/mcp$/, '/health')}\n` +
+        (config.audit.enabled ? `  Audit log:    curl ${url.replace(/\/mcp$/, '/audit?limit=10')}  (stored in ${config.audit.dbPath})\n\n` : '\n'),
     );
   }
 } catch (err) {

@@ -1,4 +1,6 @@
+import { startAudit, type Audit } from '@qsys-mcp/audit';
 import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
+import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM } from '@qsys-mcp/contracts';
 import { startConnector, type Connector, type ConnectorConfig } from '@qsys-mcp/connector';
 import { createGateway, type Gateway, type GatewayConfig, type ListenInfo } from '@qsys-mcp/gateway';
 import type { Logger } from '@qsys-mcp/observability';
@@ -35,9 +37,14 @@ export interface Standalone {
   readonly connectorConfig: Readonly<ConnectorConfig>;
   /** Where MCP is served over HTTP (absent with stdio). */
   readonly http: ListenInfo | undefined;
-  /** Closes gateway, connector, bus and simulator, in that order. */
+  /** The audit module (store, consumer of the memory stream, `audit.query`); absent with `MCP_AUDIT_ENABLED=false`. */
+  readonly audit: Audit | undefined;
+  /** Closes gateway, audit module, connector, bus and simulator, in that order. */
   close(): Promise<void>;
 }
+
+/** Most events the in-memory `AUDIT` stream keeps; the audit module stores each within a turn of the event loop. */
+export const STANDALONE_AUDIT_STREAM_MAX_MESSAGES = 10_000;
 
 /**
  * Composes the real gateway, connector and (without a Core configured) the simulator over the
@@ -45,8 +52,10 @@ export interface Standalone {
  * (`configPath` or `MCP_CONFIG`) and `env` (see {@link loadStandaloneConfig}): the file's
  * `qrwc` section and the `QSYS_*` variables drive the connector; without `QSYS_HOST` and
  * `qrwc.host` it points at the simulator (ws, no TLS). The gateway's `transport` selects stdio
- * or HTTP.
- * @throws ConfigError listing every problem of the configuration.
+ * or HTTP. With audit on (the default) the audit module stores every event of the gateway in
+ * the SQLite file `config.audit.dbPath` and answers `system.audit_log` / `GET /audit`.
+ * @throws ConfigError listing every problem of the configuration; SqliteError when the audit
+ *   store cannot be opened.
  */
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const { logger } = options;
@@ -94,6 +103,23 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       logger.warn({ err }, 'the Core is not reachable yet; serving anyway, calls fail with CORE_UNAVAILABLE until it is'),
     );
 
+    // The same audit module as the audit service, over the memory bus's stream instead of
+    // JetStream, writing the same kind of SQLite store.
+    let audit: Audit | undefined;
+    if (config.audit.enabled) {
+      bus.addStream({ name: AUDIT_STREAM, subjects: [AUDIT_EVENTS_WILDCARD], maxMessages: STANDALONE_AUDIT_STREAM_MAX_MESSAGES });
+      const started = await startAudit({
+        dbPath: config.audit.dbPath,
+        source: { kind: 'memory', bus },
+        bus,
+        logger: logger.child({ module: 'audit' }),
+        retention: config.audit.retention,
+      });
+      audit = started;
+      closers.push(() => started.close());
+      logger.info({ dbPath: config.audit.dbPath, rows: started.store.count() }, 'audit store open');
+    }
+
     const gateway = createGateway({ config: gatewayConfig, bus, logger: logger.child({ module: 'gateway' }) });
     closers.push(() => gateway.close());
 
@@ -110,6 +136,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       gatewayConfig,
       connectorConfig,
       http,
+      audit,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

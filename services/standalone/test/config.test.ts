@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,24 @@ describe('standalone configuration', () => {
   });
 });
 
+describe('standalone audit settings', () => {
+  it('keeps the store in ~/.qsys-mcp by default and takes the file and the variables over it', () => {
+    expect(loadStandaloneConfig({}).audit).toMatchObject({ enabled: true, dbPath: join(homedir(), '.qsys-mcp', 'audit.sqlite'), retention: { maxAgeMs: 90 * 86_400_000, maxRows: 1_000_000 } });
+    const path = configFile({ audit: { dbPath: '/var/lib/qsys/audit.sqlite', retentionDays: 7, retentionMaxRows: 500, failClosed: true } });
+    const fromFile = loadStandaloneConfig({}, { configPath: path });
+    expect(fromFile.audit).toMatchObject({ dbPath: '/var/lib/qsys/audit.sqlite', retention: { maxAgeMs: 7 * 86_400_000, maxRows: 500 } });
+    expect(fromFile.gateway.audit.failClosed).toBe(true);
+    const fromEnv = loadStandaloneConfig({ AUDIT_DB_PATH: '/tmp/a.sqlite', AUDIT_RETENTION_DAYS: '1', AUDIT_RETENTION_MAX_ROWS: '10', MCP_AUDIT_ENABLED: 'false' }, { configPath: path });
+    expect(fromEnv.audit).toMatchObject({ enabled: false, dbPath: '/tmp/a.sqlite', retention: { maxAgeMs: 86_400_000, maxRows: 10 } });
+  });
+
+  it('lists invalid retention variables with the other problems', () => {
+    expect(problemsOf(() => loadStandaloneConfig({ AUDIT_RETENTION_DAYS: 'forever', AUDIT_RETENTION_MAX_ROWS: '1.5', MCP_HTTP_PORT: 'x' }))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^AUDIT_RETENTION_DAYS: /), expect.stringMatching(/^AUDIT_RETENTION_MAX_ROWS: /), expect.stringMatching(/^MCP_HTTP_PORT: /)]),
+    );
+  });
+});
+
 describe('standalone stack with a config file', () => {
   it("connects its connector to the Core of the file's qrwc section and serves over the file's transport", async () => {
     const core = await startSimulator({ host: '127.0.0.1', wsPort: 0, tcpPort: null, logger: createSilentLogger() });
@@ -98,7 +116,7 @@ describe('standalone stack with a config file', () => {
       http: { port: 0 },
       qrwc: { host: core.host, port: core.wsPort, secure: false, reconnectInterval: 300, coreId: 'hall-b' },
     });
-    const stack = await startStandalone({ env: {}, configPath: path, logger: createSilentLogger() });
+    const stack = await startStandalone({ env: { AUDIT_DB_PATH: join(dir, 'audit-file-stack.sqlite') }, configPath: path, logger: createSilentLogger() });
     try {
       expect(stack.simulator).toBeUndefined();
       expect(stack.connectorConfig.coreId).toBe('hall-b');
@@ -118,7 +136,7 @@ describe('standalone stack with a config file', () => {
 describe('standalone process with a config file', () => {
   it('serves with the settings of --config', async () => {
     const path = configFile({ name: 'from-file', transport: 'http', http: { port: 0 }, qrwc: { reconnectInterval: 500 } });
-    const proc = await startService({ name: 'standalone', script: 'services/standalone/dist/main.js', args: ['--config', path] });
+    const proc = await startService({ name: 'standalone', script: 'services/standalone/dist/main.js', args: ['--config', path], env: { AUDIT_DB_PATH: join(dir, 'audit-file-process.sqlite') } });
     try {
       expect(proc.ready).toMatchObject({ transport: 'http', configFile: path, name: 'from-file', simulated: true });
     } finally {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/client';
 import { createSilentLogger } from '@qsys-mcp/observability';
@@ -5,12 +8,18 @@ import { startStandalone, type Standalone } from '@qsys-mcp/standalone';
 import { callTool, connectHttpClient, connectStdioClient } from '../../../test/support/mcp-clients.js';
 import { startService } from '../../../test/support/processes.js';
 
+// Every stack of this file keeps its audit store here, not in the user's home directory.
+const dataDir = mkdtempSync(join(tmpdir(), 'standalone-audit-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+let stores = 0;
+const auditDb = (): string => join(dataDir, `audit-${++stores}.sqlite`);
+
 describe('standalone stack in one process (in-memory bus, simulated Core)', () => {
   let stack: Standalone;
   let client: Client;
 
   beforeAll(async () => {
-    stack = await startStandalone({ env: { MCP_HTTP_PORT: '0' }, logger: createSilentLogger() });
+    stack = await startStandalone({ env: { MCP_HTTP_PORT: '0', AUDIT_DB_PATH: auditDb() }, logger: createSilentLogger() });
     await stack.connector.waitReady(10_000);
     client = await connectHttpClient(stack.http!.url);
   });
@@ -34,7 +43,7 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
   });
 
   it('refuses a configuration error with every problem listed', async () => {
-    await expect(startStandalone({ env: { MCP_HTTP_PORT: 'x', QSYS_CORE_ID: 'Bad Core' }, logger: createSilentLogger() })).rejects.toThrow(
+    await expect(startStandalone({ env: { MCP_HTTP_PORT: 'x', QSYS_CORE_ID: 'Bad Core', AUDIT_DB_PATH: auditDb() }, logger: createSilentLogger() })).rejects.toThrow(
       /MCP_HTTP_PORT[\s\S]*QSYS_CORE_ID|QSYS_CORE_ID[\s\S]*MCP_HTTP_PORT/,
     );
   });
@@ -42,7 +51,7 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
 
 describe('standalone process', () => {
   it('serves MCP over stdio for desktop clients, with logs on stderr only', async () => {
-    const { client, stderr } = await connectStdioClient('services/standalone/dist/main.js', { LOG_LEVEL: 'info' });
+    const { client, stderr } = await connectStdioClient('services/standalone/dist/main.js', { LOG_LEVEL: 'info', AUDIT_DB_PATH: auditDb() });
     try {
       const result = await callTool(client, 'qsys.list_components', { filter: 'mixer' });
       expect(result.isError, JSON.stringify(result)).toBeFalsy();
@@ -54,17 +63,78 @@ describe('standalone process', () => {
   });
 
   it('prints the MCP URL and a command to try it when started over HTTP', async () => {
-    const proc = await startService({ name: 'standalone', script: 'services/standalone/dist/main.js', env: { MCP_HTTP_PORT: '0' } });
+    const db = auditDb();
+    const proc = await startService({ name: 'standalone', script: 'services/standalone/dist/main.js', env: { MCP_HTTP_PORT: '0', AUDIT_DB_PATH: db } });
     try {
       const url = String(proc.ready.url);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
       expect(proc.output()).toContain(`--cli ${url}`);
+      expect(proc.ready.auditDb).toBe(db);
+      expect(proc.output()).toContain(`stored in ${db}`);
       const client = await connectHttpClient(url);
       const status = await callTool(client, 'qsys.get_core_status', {});
       await client.close();
       expect(status.structuredContent).toMatchObject({ connected: true, state: 'Active' });
     } finally {
       expect(await proc.stop()).toBe(0);
+    }
+  });
+});
+
+describe('standalone audit trail', () => {
+  it('stores every tool call in its SQLite file through the in-memory bus and answers system.audit_log and GET /audit', async () => {
+    const db = auditDb();
+    const stack = await startStandalone({ env: { MCP_HTTP_PORT: '0', AUDIT_DB_PATH: db }, logger: createSilentLogger() });
+    const client = await connectHttpClient(stack.http!.url);
+    try {
+      await stack.connector.waitReady(10_000);
+      expect(existsSync(db)).toBe(true);
+      await callTool(client, 'qsys.set_control', { component_name: 'Main Gain', control_name: 'gain', value: -17 });
+      await callTool(client, 'qsys.list_components', { filter: 'standalone-audit' });
+      const audit = stack.audit!;
+      await audit.ingest.idle();
+      const log = await callTool(client, 'system.audit_log', { limit: 10 });
+      expect(log.isError, JSON.stringify(log)).toBeFalsy();
+      const events = (log.structuredContent as { events: Array<Record<string, unknown>> }).events;
+      expect(events.map((e) => e.tool)).toEqual(['qsys.list_components', 'qsys.set_control']);
+      expect(events[1]).toMatchObject({ success: true, changes: [{ component: 'Main Gain', control: 'gain', after: { value: -17 } }] });
+      const res = await fetch(stack.http!.url.replace(/\/mcp$/, '/audit?tool=qsys.set_control'));
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { events: unknown[] }).events).toHaveLength(1);
+      expect(audit.store.count()).toBeGreaterThanOrEqual(3);
+    } finally {
+      await client.close();
+      await stack.close();
+    }
+    const { verifyAuditFile } = await import('@qsys-mcp/audit');
+    expect(verifyAuditFile(db)).toMatchObject({ ok: true });
+  });
+
+  it('continues the same store and chain after a restart', async () => {
+    const db = auditDb();
+    for (let run = 1; run <= 2; run++) {
+      const stack = await startStandalone({ env: { MCP_HTTP_PORT: '0', AUDIT_DB_PATH: db }, logger: createSilentLogger() });
+      const client = await connectHttpClient(stack.http!.url);
+      await callTool(client, 'system.ping', {});
+      await client.close();
+      await stack.close();
+    }
+    const { verifyAuditFile } = await import('@qsys-mcp/audit');
+    expect(verifyAuditFile(db)).toMatchObject({ ok: true, rows: 2 });
+  });
+
+  it('writes no store with MCP_AUDIT_ENABLED=false', async () => {
+    const db = auditDb();
+    const stack = await startStandalone({ env: { MCP_HTTP_PORT: '0', AUDIT_DB_PATH: db, MCP_AUDIT_ENABLED: 'false' }, logger: createSilentLogger() });
+    try {
+      expect(stack.audit).toBeUndefined();
+      const client = await connectHttpClient(stack.http!.url);
+      const log = await callTool(client, 'system.audit_log', {});
+      await client.close();
+      expect((log.structuredContent as { error: { code: string } }).error.code).toBe('AUDIT_UNAVAILABLE');
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      await stack.close();
     }
   });
 });
