@@ -1,34 +1,31 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/client';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus, ensureNatsStream, type NatsBus } from '@qsys-mcp/bus';
+import { AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
 import { callTool, connectHttpClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 // deploy/nats/accounts.conf as nats-server runs it: every service connects with its own user,
-// and this file proves each permission with the services' own code (the gateway and connector
-// processes, the bus library, the JetStream and KV clients) and each refusal with the server's
+// and this file proves each permission with the services' own code (the gateway, connector and
+// audit processes, the bus library, the JetStream and KV clients) and each refusal with the server's
 // own verdict (its "Publish Violation" / "Subscription Violation" log line) plus the absence
 // of the effect (the Core value unchanged, the stream not purged).
 
 const NATS_DIR = join(REPO_ROOT, 'deploy/nats');
-// The audit trail's names on the bus, as accounts.conf spells them (the audit contract's
-// AUDIT_STREAM, AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_SERVICE_NAME, AUDIT_QUEUE_GROUP).
-const AUDIT_STREAM = 'AUDIT';
-const AUDIT_EVENTS_WILDCARD = 'audit.events.>';
-const AUDIT_QUERY_SUBJECT = 'audit.query';
-const AUDIT_SERVICE_NAME = 'qsys-audit';
-const AUDIT_QUEUE_GROUP = 'audit';
-const AUDIT_STREAM_DEFAULTS = { maxAgeMs: 7 * 24 * 3_600_000, maxBytes: 1024 * 1024 * 1024, duplicateWindowMs: 120_000 } as const;
+/** The audit service's AUDIT_STREAM_MAX_AGE_MS in this test: not the gateway's default, so its update shows. */
+const AUDIT_MAX_AGE_MS = 2 * AUDIT_STREAM_DEFAULTS.maxAgeMs;
 const ACCOUNTS_CONF = readFileSync(join(NATS_DIR, 'accounts.conf'), 'utf8');
 const run = promisify(execFile);
 
@@ -70,6 +67,7 @@ let client: Client;
 const extraProcesses: ServiceProcess[] = [];
 const buses: NatsBus[] = [];
 const connections: NatsConnection[] = [];
+const tempDirs: string[] = [];
 /** Violations this file provokes on purpose; the last test checks that nothing else was refused. */
 const provoked: ((v: Violation) => boolean)[] = [];
 
@@ -176,6 +174,7 @@ afterAll(async () => {
   await Promise.allSettled(connections.map((c) => c.close()));
   await Promise.allSettled([...extraProcesses, gateway, connector, sim].map((p) => p?.stop()));
   await nats?.dispose();
+  await Promise.allSettled(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
   for (const name of Object.keys(PASSWORD_ENV)) delete process.env[name];
 });
 
@@ -202,11 +201,14 @@ describe('gateway user', () => {
     expect(await mainGain()).toBe(-20);
   });
 
-  it('creates the AUDIT stream when it is missing and publishes audit events into it (JetStream acks)', async () => {
+  it('created the AUDIT stream (before any audit service ran) and publishes the audit event of each call into it', async () => {
     const bus = await busAs('gateway');
-    expect(await ensureNatsStream(bus, auditStream(), 'create-if-missing')).toBe('created');
-    const ack = await bus.publishDurable('audit.events.qsys.set_control', { eventId: 'e1', tool: 'qsys.set_control' }, { msgId: 'e1', timeoutMs: 2000 });
-    expect(ack).toMatchObject({ stream: AUDIT_STREAM, seq: 1, duplicate: false });
+    const jsm = await jetstreamManager(bus.connection);
+    const before = (await jsm.streams.info(AUDIT_STREAM)).state.messages;
+    expect(before).toBeGreaterThan(0);
+    await callTool(client, 'qsys.get_core_status', {});
+    // The gateway answers once JetStream has acknowledged the event.
+    expect((await jsm.streams.info(AUDIT_STREAM)).state.messages).toBeGreaterThan(before);
     expect(await ensureNatsStream(bus, auditStream(), 'create-if-missing')).toBe('unchanged');
   });
 
@@ -287,47 +289,45 @@ describe('connector user (core main)', () => {
 });
 
 describe('audit user', () => {
-  it('brings the AUDIT stream to its settings, consumes it with a durable pull consumer and acks', async () => {
-    const bus = await busAs('audit');
-    expect(await ensureNatsStream(bus, { ...auditStream(), maxAgeMs: 2 * AUDIT_STREAM_DEFAULTS.maxAgeMs }, 'create-or-update')).toBe('updated');
-    const jsm = await jetstreamManager(bus.connection);
-    await jsm.consumers.add(AUDIT_STREAM, { durable_name: 'audit', ack_policy: AckPolicy.Explicit, filter_subject: AUDIT_EVENTS_WILDCARD });
-    const consumer = await jetstream(bus.connection).consumers.get(AUDIT_STREAM, 'audit');
-    const batch = await consumer.fetch({ max_messages: 1, expires: 2000 });
-    const seen: string[] = [];
-    for await (const m of batch) {
-      seen.push(m.subject);
-      await m.ackAck();
-    }
-    expect(seen).toEqual(['audit.events.qsys.set_control']);
-    expect((await consumer.info()).num_ack_pending).toBe(0);
-  });
-
-  it('answers audit.query (services framework) for the gateway', async () => {
-    const audit = await busAs('audit');
-    await audit.serve({
-      name: AUDIT_SERVICE_NAME,
-      version: '0.0.0',
-      queue: AUDIT_QUEUE_GROUP,
-      endpoints: [{ name: 'query', subject: AUDIT_QUERY_SUBJECT, handler: async () => ({ events: [], more: false }) }],
+  it('the audit service brings the AUDIT stream to its settings, stores the events from its durable pull consumer and answers audit.query for the gateway', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qsys-audit-'));
+    tempDirs.push(dir);
+    const audit = await startService({
+      name: 'audit',
+      script: 'services/audit/dist/main.js',
+      env: { ...natsEnv('audit'), AUDIT_DB_PATH: join(dir, 'audit.sqlite'), AUDIT_STREAM_MAX_AGE_MS: String(AUDIT_MAX_AGE_MS), AUDIT_INSTANCE_ID: 'audit-a' },
     });
-    const gatewayBus = await busAs('gateway');
-    expect(await gatewayBus.request(AUDIT_QUERY_SUBJECT, { limit: 1 }, { timeoutMs: 2000 })).toEqual({ events: [], more: false });
-  });
+    extraProcesses.push(audit);
+    const jsm = await jetstreamManager((await busAs('audit')).connection);
+    expect((await jsm.streams.info(AUDIT_STREAM)).config.max_age).toBe(AUDIT_MAX_AGE_MS * 1_000_000);
+    const log = await waitFor(
+      async () => {
+        const result = await callTool(client, 'system.audit_log', { limit: 100 });
+        const events = (result.structuredContent as { events?: { tool: string | null; success: boolean }[] } | undefined)?.events ?? [];
+        return events.some((e) => e.tool === 'qsys.set_control' && e.success) ? events : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the gateway to read the stored events through audit.query' },
+    );
+    expect(log.length).toBeGreaterThan(1);
+    await waitFor(async () => {
+      const info = await jsm.consumers.info(AUDIT_STREAM, 'audit');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    }, { what: 'every event to be acknowledged by the audit service' });
+  }, 30_000);
 
   it('may not write audit events, purge or delete the stream, or call a core', async () => {
     const bus = await busAs('audit');
+    const jsm = await jetstreamManager(bus.connection);
+    const before = (await jsm.streams.info(AUDIT_STREAM)).state.messages;
     bus.publish('audit.events.qsys.set_control', { forged: true });
     await expectRefused('Publish', 'audit', 'audit.events.qsys.set_control');
-    const jsm = await jetstreamManager(bus.connection);
     await expect(jsm.streams.purge(AUDIT_STREAM)).rejects.toThrow();
     await expectRefused('Publish', 'audit', `$JS.API.STREAM.PURGE.${AUDIT_STREAM}`);
     await expect(jsm.streams.delete(AUDIT_STREAM)).rejects.toThrow();
     await expectRefused('Publish', 'audit', `$JS.API.STREAM.DELETE.${AUDIT_STREAM}`);
     await expect(bus.request('qsys.main.status', {}, { timeoutMs: 1000 })).rejects.toThrow();
     await expectRefused('Publish', 'audit', 'qsys.main.status');
-    const gatewayJsm = await jetstreamManager((await busAs('gateway')).connection);
-    expect((await gatewayJsm.streams.info(AUDIT_STREAM)).state.messages).toBe(1);
+    expect((await jsm.streams.info(AUDIT_STREAM)).state.messages).toBeGreaterThanOrEqual(before);
   });
 });
 
