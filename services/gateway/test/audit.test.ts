@@ -37,6 +37,9 @@ function events(h: Harness): AuditEvent[] {
   });
 }
 
+/** The writes the fake connector received (other requests, such as health probes, aside). */
+const writesReceived = (h: Harness): unknown[] => h.received.filter((r) => r.subject.endsWith('.control.set'));
+
 async function metric(h: Harness, series: string): Promise<number> {
   const text = (await rawRequest(h.listen.url, { path: '/metrics' })).body;
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -161,7 +164,7 @@ describe('when JetStream cannot take the events', () => {
     const client = await h.connect();
     const result = await client.callTool({ name: 'qsys.set_control', arguments: { component_name: 'Main Gain', control_name: 'gain', value: -3 } });
     expect(result.isError).toBeFalsy();
-    expect(h.received.map((r) => r.subject)).toEqual(['qsys.main.control.set']);
+    expect(writesReceived(h)).toHaveLength(1);
     expect(h.gateway.audit.buffered).toBe(1);
     expect(await metric(h, 'mcp_audit_buffered')).toBe(1);
     expect(await metric(h, 'mcp_audit_events_total{outcome="buffered"}')).toBe(1);
@@ -189,7 +192,7 @@ describe('when JetStream cannot take the events', () => {
       code: 'AUDIT_UNAVAILABLE',
       details: { operation: 'record' },
     });
-    expect(h.received).toEqual([]);
+    expect(writesReceived(h)).toEqual([]);
     const read = await client.callTool({ name: 'qsys.get_core_status', arguments: {} });
     expect(read.isError).toBeFalsy();
     expect(await metric(h, 'mcp_audit_events_total{outcome="refused"}')).toBe(1);
