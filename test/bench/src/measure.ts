@@ -30,6 +30,8 @@ export interface Row {
   otherCores: number;
   /** Free text shown in the table. */
   note?: string;
+  /** Scenario 7: the audit consumer during the window (medians over rounds). */
+  audit?: { persistedPerSec: number; lagMean: number; lagMax: number; samples: number; drainMs: number };
 }
 
 /** Options of {@link measure}. */
@@ -162,6 +164,16 @@ export function aggregate(windows: readonly Row[]): Row[] {
       clientCpuMsPerCall: median(ws.map((w) => w.clientCpuMsPerCall)),
       otherCores: median(ws.map((w) => w.otherCores)),
     };
+    const audits = ws.map((w) => w.audit).filter((a): a is NonNullable<Row['audit']> => a !== undefined);
+    if (audits.length > 0) {
+      row.audit = {
+        persistedPerSec: median(audits.map((a) => a.persistedPerSec)),
+        lagMean: median(audits.map((a) => a.lagMean)),
+        lagMax: Math.max(...audits.map((a) => a.lagMax)),
+        samples: audits.reduce((n, a) => n + a.samples, 0),
+        drainMs: median(audits.map((a) => a.drainMs)),
+      };
+    }
     const firstError = ws.find((w) => w.firstError !== undefined)?.firstError;
     if (firstError !== undefined) row.firstError = firstError;
     return row;

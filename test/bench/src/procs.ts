@@ -92,8 +92,10 @@ let started = 0;
 /** Options of {@link startNode}. */
 export interface StartNodeOptions {
   name: string;
-  /** Script relative to the repository root, e.g. `services/gateway/dist/main.js`. */
+  /** Script relative to `root`, e.g. `services/gateway/dist/main.js`. */
   script: string;
+  /** Checkout the script is run from (its working directory). @default REPO_ROOT */
+  root?: string;
   env?: Record<string, string>;
   /** Flags for node itself (`--cpu-prof`, …). */
   nodeArgs?: string[];
@@ -137,7 +139,7 @@ export async function startNode(options: StartNodeOptions): Promise<Proc> {
   const logPath = join(dir, `${options.name}-${++started}.log`);
   const fd = openSync(logPath, 'a');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HEALTH_PORT: '0', ...options.env },
     stdio: ['ignore', fd, fd],
   });

@@ -69,6 +69,18 @@ export function ratios(rows: readonly Row[], idle: readonly IdleFigures[]): stri
     const after = i.afterLoadRssMb === undefined ? '' : ` (${fmt(i.afterLoadRssMb, 1)} MB idle after the load)`;
     out.push(`| idle RSS, ${i.name} | ${fmt(i.idleRssMb, 1)} MB${after} | ≤ 100 MB | ${verdict(i.idleRssMb <= 100)} |`);
   }
+  for (const c of [1, 16]) {
+    const off = by.get(`read-noaudit-c${c}`);
+    const on = by.get(`read-audit-c${c}`);
+    const sdk = by.get(`sdkp-c${c}`)?.cpuMsPerCall['sdk-parsed'];
+    if (off === undefined || on === undefined) continue;
+    const gOff = off.cpuMsPerCall.gateway ?? Number.NaN;
+    const gOn = on.cpuMsPerCall.gateway ?? Number.NaN;
+    out.push(
+      `| gateway CPU per read, audit on ÷ off, c${c} | ${fmt(gOn, 3)} ÷ ${fmt(gOff, 3)} ms = ${fmt(gOn / gOff)}× (+${fmt(gOn - gOff, 3)} ms); nats-server ${fmt(on.cpuMsPerCall.nats, 3)} vs ${fmt(off.cpuMsPerCall.nats, 3)} ms; p50 ${fmt(on.p50)} vs ${fmt(off.p50)} ms | (informative) | |`,
+    );
+    if (sdk !== undefined) out.push(`| gateway CPU per read with audit off ÷ SDK floor (pre-parsed), c${c} | ${fmt(gOff, 3)} ÷ ${fmt(sdk, 3)} ms = **${fmt(gOff / sdk)}×** | ≤ 1.5× | ${verdict(gOff / sdk <= 1.5)} |`);
+  }
   const info = by.get('read-info-c16');
   const warn = by.get('read-warn-c16');
   if (info !== undefined && warn !== undefined) {

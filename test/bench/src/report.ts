@@ -13,6 +13,17 @@ export interface Machine {
   natsServer: string;
   loadAvgStart: string;
   date: string;
+  /** `git rev-parse --short HEAD`, and the files changed in the working tree (what was built). */
+  commit: string;
+  dirty: string[];
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
 }
 
 /** Reads the CPU model, cores, memory, kernel and versions. */
@@ -34,6 +45,11 @@ export function machine(natsBinary = 'nats-server'): Machine {
     natsServer: nats,
     loadAvgStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     date: new Date().toISOString(),
+    commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    dirty: git(['status', '--porcelain', '--', 'libs', 'services'])
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => l.slice(3)),
   };
 }
 
@@ -61,7 +77,12 @@ export function table(rows: readonly Row[]): string {
     '|---|---|--:|--:|--:|--:|--:|---|--:|---|---|--:|--:|';
   const lines = rows.map((r) => {
     const errors = r.errors > 0 ? ` **(${r.errors} errors: ${r.firstError ?? ''})**` : '';
-    const note = r.note === undefined ? '' : ` (${r.note})`;
+    const auditNote =
+      r.audit === undefined
+        ? undefined
+        : `persisted ${r.audit.persistedPerSec.toFixed(0)} events/s; consumer lag mean ${r.audit.lagMean.toFixed(1)}, max ${r.audit.lagMax} events; lag 0 ${r.audit.drainMs.toFixed(0)} ms after the load stopped`;
+    const notes = [r.note, auditNote].filter((n) => n !== undefined);
+    const note = notes.length === 0 ? '' : ` (${notes.join('; ')})`;
     if (r.calls === 0 && r.note !== undefined) return `| ${r.group} | ${r.label} | | | | | | ${r.note} | | | | | |`;
     return (
       `| ${r.group} | ${r.label}${note}${errors} | ${r.concurrency} | ${int(r.callsPerSec)} | ${f2(r.p50)} | ${f2(r.p95)} | ${f2(r.p99)} | ` +
@@ -102,5 +123,6 @@ export function machineText(m: Machine): string {
     `- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB} GiB; kernel ${m.kernel}`,
     `- Node ${m.node}; ${m.natsServer}`,
     `- run at ${m.date}; load average at start ${m.loadAvgStart}`,
+    `- built from commit ${m.commit}${m.dirty.length === 0 ? '' : ` plus ${m.dirty.length} changed or new files in libs/ and services/ (other work in progress)`}`,
   ].join('\n');
 }
