@@ -168,6 +168,19 @@ describe('the audit log through the gateway', () => {
     ]);
   });
 
+  it('reports readiness, health and metrics on its health port', async () => {
+    const base = `http://127.0.0.1:${Number(audit.ready.healthPort)}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const health = (await (await fetch(`${base}/health?detailed=true`)).json()) as { status: string; checks: Record<string, { status: string; details?: Record<string, unknown> }> };
+    expect(health.status).toBe('ok');
+    expect(health.checks['audit-consumer']).toMatchObject({ status: 'HEALTHY', details: { consumer: 'audit' } });
+    expect(health.checks['audit-store']?.details?.rows).toBe(readAuditRows(db).length);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const stored = Number(/^audit_events_stored_total (\d+)/m.exec(metrics)?.[1]);
+    expect(stored).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^audit_store_rows \d+/m);
+  });
+
   it('prunes a store by row count and by age, and its chain stays verifiable', async () => {
     // Fresh events for a second store that keeps at most 5 rows and none older than ~8.6 s.
     for (let i = 0; i < 6; i++) expectOk(await callTool(admin, 'system.ping', {}));

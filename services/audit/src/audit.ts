@@ -7,6 +7,7 @@ import { createAuditQueryHandler } from './handlers/audit-query.js';
 import { createIngest, DEFAULT_INGEST_BATCH_SIZE, type Ingest } from './ingest.js';
 import { startMemoryConsumer } from './memory-consumer.js';
 import { startRetention, type Retention } from './retention.js';
+import type { IngestMetrics } from './metrics.js';
 import { openAuditStore, type AuditStore } from './store.js';
 
 /** Version of the audit service, in `$SRV.INFO`. */
@@ -41,6 +42,8 @@ export interface AuditOptions {
   batchSize?: number;
   /** Instance id in `$SRV.INFO` metadata. */
   instanceId?: string;
+  /** Counts what the ingest stores (the audit service's metrics). */
+  metrics?: IngestMetrics;
 }
 
 /** The running audit module. */
@@ -50,6 +53,8 @@ export interface Audit {
   readonly retention: Retention;
   /** Resolves once events are being consumed (at once for the memory source). */
   readonly started: Promise<void>;
+  /** True while events are being consumed. */
+  consuming(): boolean;
   /** Stops consuming (writing what was delivered), stops serving queries and retention, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -87,8 +92,9 @@ export async function startAudit(options: AuditOptions): Promise<Audit> {
       ...(options.instanceId === undefined ? {} : { metadata: { instance: options.instanceId } }),
     });
     closers.push(() => query.stop());
-    const ingest = createIngest({ store, logger, batchSize });
+    const ingest = createIngest({ store, logger, batchSize, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
     let started: Promise<void>;
+    let consuming: () => boolean;
     if (source.kind === 'nats') {
       const consumer = startNatsConsumer({
         bus: source.bus,
@@ -101,13 +107,15 @@ export async function startAudit(options: AuditOptions): Promise<Audit> {
       });
       closers.push(() => consumer.stop());
       started = consumer.started;
+      consuming = () => consumer.consuming;
     } else {
       const consumer = startMemoryConsumer({ bus: source.bus, ingest, logger });
       closers.push(() => consumer.stop());
       started = Promise.resolve();
+      consuming = () => true;
     }
     let closing: Promise<void> | undefined;
-    return { store, ingest, retention, started, close: () => (closing ??= closeAll()) };
+    return { store, ingest, retention, started, consuming: () => closing === undefined && consuming(), close: () => (closing ??= closeAll()) };
   } catch (err) {
     await closeAll();
     throw err;

@@ -28,6 +28,9 @@ const EnvSchema = z.object({
   AUDIT_STREAM_DUPLICATE_WINDOW_MS: env(int(1_000, 86_400_000).default(AUDIT_STREAM_DEFAULTS.duplicateWindowMs)),
   AUDIT_STREAM_REPLICAS: env(int(1, 5).default(1)),
   AUDIT_INSTANCE_ID: env(z.string().min(1).max(128).optional()),
+  HEALTH_HOST: env(z.string().min(1).default('127.0.0.1')),
+  HEALTH_PORT: env(int(0, 65535).default(9092)),
+  HEALTH_CHECK_INTERVAL_MS: env(int(0, 3_600_000).default(60_000)),
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -73,6 +76,15 @@ export interface AuditConfig {
   /** How long JetStream waits for an ack before redelivering, ms (`AUDIT_ACK_WAIT_MS`). @default 30000 */
   readonly ackWaitMs: number;
   readonly stream: AuditStreamConfig;
+  /** Health and metrics HTTP server (`/livez`, `/readyz`, `/health`, `/metrics`). */
+  readonly health: {
+    /** `HEALTH_HOST`; `0.0.0.0` in containers. @default '127.0.0.1' */
+    readonly host: string;
+    /** `HEALTH_PORT`; 0 = chosen by the OS. @default 9092 */
+    readonly port: number;
+    /** Period of the background health checks, ms (`HEALTH_CHECK_INTERVAL_MS`); 0 = only on request. @default 60000 */
+    readonly intervalMs: number;
+  };
   /** This replica's id in logs and `$SRV.INFO` (`AUDIT_INSTANCE_ID`). @default `<hostname>-<pid>` */
   readonly instanceId: string;
   /** pino level (`LOG_LEVEL`). @default 'info' */
@@ -128,6 +140,7 @@ export function loadConfig(source: Env): AuditConfig {
       duplicateWindowMs: e.AUDIT_STREAM_DUPLICATE_WINDOW_MS,
       replicas: e.AUDIT_STREAM_REPLICAS,
     }),
+    health: Object.freeze({ host: e.HEALTH_HOST, port: e.HEALTH_PORT, intervalMs: e.HEALTH_CHECK_INTERVAL_MS }),
     instanceId: e.AUDIT_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
   });

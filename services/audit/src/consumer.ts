@@ -35,6 +35,8 @@ export interface NatsConsumerOptions {
 export interface NatsConsumer {
   /** Resolves once the stream and the durable consumer exist and messages are being pulled. */
   readonly started: Promise<void>;
+  /** True while messages are being pulled (false while it sets up again after a failure). */
+  readonly consuming: boolean;
   /** Stops pulling; messages delivered and not yet written are redelivered later. Idempotent. */
   stop(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export function startNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
   let messages: ConsumerMessages | undefined;
   let wake: (() => void) | undefined;
   let markStarted: () => void = () => undefined;
+  let consuming = false;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
 
   const pause = (ms: number): Promise<void> =>
@@ -129,6 +132,7 @@ export function startNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
       }
     })().catch(() => undefined);
     markStarted();
+    consuming = true;
     logger.info({ stream: AUDIT_STREAM, consumer: consumerName }, 'consuming audit events');
     for await (const m of iter) {
       let data: unknown;
@@ -149,7 +153,9 @@ export function startNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
   const loop = (async () => {
     while (!stopped) {
       try {
-        await runOnce();
+        await runOnce().finally(() => {
+          consuming = false;
+        });
         if (!stopped) logger.warn('the audit consumer stopped; restarting it');
       } catch (err) {
         if (stopped) break;
@@ -161,6 +167,9 @@ export function startNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
 
   return {
     started,
+    get consuming() {
+      return consuming;
+    },
     async stop() {
       if (stopped) return loop;
       stopped = true;

@@ -1,5 +1,6 @@
 import { AuditEventSchema, type AuditEvent } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
+import type { IngestMetrics } from './metrics.js';
 import type { AuditStore } from './store.js';
 
 /**
@@ -35,6 +36,8 @@ export interface IngestOptions {
   logger: Logger;
   /** Most events per transaction. @default 256 */
   batchSize?: number;
+  /** Counts stored, duplicate and invalid events and failed batches. */
+  metrics?: IngestMetrics;
 }
 
 /** Batches delivered messages into store transactions and acknowledges them after the commit. */
@@ -75,6 +78,7 @@ export function createIngest(options: IngestOptions): Ingest {
       const parsed = AuditEventSchema.safeParse(item.data);
       if (!parsed.success) {
         stats.invalid++;
+        options.metrics?.invalid(1);
         logger.error({ issues: parsed.error.issues.slice(0, 5), data: item.data }, 'rejected a message of the audit stream that is not an audit event');
         item.reject();
         continue;
@@ -87,9 +91,12 @@ export function createIngest(options: IngestOptions): Ingest {
       const result = store.insert(events);
       stats.inserted += result.inserted;
       stats.duplicates += result.duplicates;
+      options.metrics?.stored(result.inserted);
+      options.metrics?.duplicates(result.duplicates);
       if (result.duplicates > 0) logger.debug({ duplicates: result.duplicates }, 'redelivered audit events were already stored');
     } catch (err) {
       stats.failedBatches++;
+      options.metrics?.failedBatch();
       logger.error({ err, events: events.length }, 'could not store a batch of audit events; they will be delivered again');
       for (const item of accepted) item.retry();
       return;

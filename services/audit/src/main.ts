@@ -1,11 +1,15 @@
-import { createNatsBus } from '@qsys-mcp/bus';
-import { createLogger, createShutdown } from '@qsys-mcp/observability';
-import { startAudit } from './audit.js';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createNatsBus, type NatsBus } from '@qsys-mcp/bus';
+import { createLogger, createShutdown, registerProcessMetrics, startOpsServer } from '@qsys-mcp/observability';
+import { AUDIT_VERSION, startAudit, type Audit } from './audit.js';
 import { ConfigError, loadConfig, type AuditConfig } from './config.js';
+import { createAuditHealth } from './health.js';
+import { AuditMetrics } from './metrics.js';
 
-// Wiring only: config -> logger -> NATS -> audit module (store, consumer, audit.query,
-// retention) -> ready. On SIGTERM/SIGINT, in reverse: stop consuming (what was delivered is
-// written and acked), stop serving, close the store, drain NATS.
+// Wiring only: config -> logger -> metrics and health (HTTP) -> NATS -> audit module (store,
+// consumer, audit.query, retention) -> ready. On SIGTERM/SIGINT, in reverse: stop consuming
+// (what was delivered is written and acked), stop serving, close the store, drain NATS, stop HTTP.
 
 function configOrExit(): AuditConfig {
   try {
@@ -22,7 +26,31 @@ const config = configOrExit();
 const logger = createLogger({ name: 'audit', level: config.logLevel, base: { instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
 try {
-  const bus = await createNatsBus({
+  let bus: NatsBus | undefined;
+  let audit: Audit | undefined;
+  const metrics = new AuditMetrics({ rows: () => audit?.store.count() ?? 0, headSeq: () => audit?.store.head().seq ?? 0 });
+  const sampler = registerProcessMetrics(metrics.registry);
+  shutdown.add({ name: 'process metrics', close: () => sampler.stop() });
+  // The disk check looks at the store's directory: it exists before the store is opened.
+  mkdirSync(dirname(config.dbPath), { recursive: true });
+  const health = createAuditHealth({
+    service: 'audit',
+    version: AUDIT_VERSION,
+    logger,
+    metrics,
+    sampler,
+    intervalMs: config.health.intervalMs,
+    dbPath: config.dbPath,
+    consumerName: config.consumerName,
+    bus: () => bus,
+    audit: () => audit,
+  });
+  health.monitor.start();
+  shutdown.add({ name: 'health', close: () => health.monitor.stop() });
+  const ops = await startOpsServer({ host: config.health.host, port: config.health.port, health: health.monitor, registry: metrics.registry, ready: health.ready, logger });
+  shutdown.add({ name: 'ops http', close: () => ops.close() });
+
+  const natsBus = await createNatsBus({
     servers: [...config.natsServers],
     name: `audit-${config.instanceId}`,
     logger,
@@ -31,19 +59,25 @@ try {
     ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
     ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
   });
-  shutdown.add({ name: 'nats', close: () => bus.close() });
-  const audit = await startAudit({
+  bus = natsBus;
+  shutdown.add({ name: 'nats', close: () => natsBus.close() });
+  const started = await startAudit({
     dbPath: config.dbPath,
-    source: { kind: 'nats', bus, consumerName: config.consumerName, ackWaitMs: config.ackWaitMs, stream: config.stream },
-    bus,
+    source: { kind: 'nats', bus: natsBus, consumerName: config.consumerName, ackWaitMs: config.ackWaitMs, stream: config.stream },
+    bus: natsBus,
     logger,
     retention: config.retention,
     batchSize: config.batchSize,
     instanceId: config.instanceId,
+    metrics,
   });
-  shutdown.add({ name: 'audit', close: () => audit.close() });
-  await audit.started;
-  logger.info({ dbPath: config.dbPath, rows: audit.store.count(), head: audit.store.head(), consumer: config.consumerName, nats: config.natsServers }, 'ready');
+  audit = started;
+  shutdown.add({ name: 'audit', close: () => started.close() });
+  await started.started;
+  logger.info(
+    { dbPath: config.dbPath, rows: started.store.count(), head: started.store.head(), consumer: config.consumerName, nats: config.natsServers, healthPort: ops.port },
+    'ready',
+  );
 } catch (err) {
   logger.fatal({ err }, 'audit service failed to start');
   await shutdown.run('start-up failure', 1);

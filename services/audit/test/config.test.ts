@@ -13,6 +13,7 @@ describe('audit service configuration', () => {
       consumerName: 'audit',
       ackWaitMs: 30_000,
       stream: { ...AUDIT_STREAM_DEFAULTS, replicas: 1 },
+      health: { host: '127.0.0.1', port: 9092, intervalMs: 60_000 },
       logLevel: 'info',
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -36,6 +37,9 @@ describe('audit service configuration', () => {
       AUDIT_STREAM_DUPLICATE_WINDOW_MS: '60000',
       AUDIT_STREAM_REPLICAS: '3',
       AUDIT_INSTANCE_ID: 'audit-1',
+      HEALTH_HOST: '0.0.0.0',
+      HEALTH_PORT: '0',
+      HEALTH_CHECK_INTERVAL_MS: '5000',
       LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
@@ -49,6 +53,7 @@ describe('audit service configuration', () => {
       consumerName: 'audit-eu',
       ackWaitMs: 5000,
       stream: { maxAgeMs: 3_600_000, maxBytes: -1, duplicateWindowMs: 60_000, replicas: 3 },
+      health: { host: '0.0.0.0', port: 0, intervalMs: 5000 },
       instanceId: 'audit-1',
       logLevel: 'debug',
     });
