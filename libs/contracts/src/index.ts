@@ -105,8 +105,9 @@ export {
   PingOutputSchema,
   HealthInputSchema,
   BasicHealthSchema,
+  HealthReportSchema,
 } from './tools.js';
-export type { Scope, ToolAnnotations, ToolDefinition, ToolName, ToolInput, ToolOutput, BasicHealth } from './tools.js';
+export type { Scope, ToolAnnotations, ToolDefinition, ToolName, ToolInput, ToolOutput, BasicHealth, HealthReport } from './tools.js';
 
 export {
   AUDIT_STREAM,

@@ -118,6 +118,25 @@ export const BasicHealthSchema = z.object({
 });
 export type BasicHealth = z.infer<typeof BasicHealthSchema>;
 
+/** The detailed report (`system.health` with `detailed: true`): the basic one plus every check. */
+export const HealthReportSchema = BasicHealthSchema.extend({
+  level: z.enum(['HEALTHY', 'DEGRADED', 'UNHEALTHY']).optional(),
+  service: z.string().optional(),
+  checks: z
+    .record(
+      z.string(),
+      z.object({
+        status: z.enum(['HEALTHY', 'DEGRADED', 'UNHEALTHY']),
+        message: z.string(),
+        critical: z.boolean(),
+        durationMs: z.number(),
+        details: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .optional(),
+});
+export type HealthReport = z.infer<typeof HealthReportSchema>;
+
 /** MCP tool annotations (hints to the client). */
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -247,9 +266,10 @@ export const TOOLS = {
   'system.health': {
     name: 'system.health',
     title: 'Health',
-    description: 'Health of the server: status (ok, degraded, error), timestamp, version and uptime.',
+    description:
+      'Health of the server: status (ok, degraded, error), timestamp, version and uptime; with detailed: true, every check (NATS, connectors, memory, disk, process) and its figures.',
     input: HealthInputSchema,
-    output: BasicHealthSchema,
+    output: HealthReportSchema,
     scope: SCOPES.read,
     annotations: READ,
   },

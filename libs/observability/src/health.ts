@@ -87,10 +87,9 @@ export class HealthMonitor {
     }
   }
 
-  /** Starts the periodic checks (the first runs at once). */
+  /** Starts the periodic checks, the first after one interval (requests for a report run them at once). */
   start(): void {
     if (this.#o.intervalMs <= 0 || this.#timer !== undefined) return;
-    void this.check();
     this.#timer = setInterval(() => void this.check(), this.#o.intervalMs);
     this.#timer.unref();
   }

@@ -103,7 +103,7 @@ export function diskCheck(options: DiskCheckOptions = {}): HealthCheck {
 
 /** Thresholds of {@link processCheck}. */
 export interface ProcessThresholds {
-  /** Event loop delay p99 that degrades / is unhealthy, seconds. @default 0.2 / 1 */
+  /** Event loop delay p99 that degrades / is unhealthy (the check is not critical: at worst DEGRADED), seconds. @default 0.5 / 2 */
   lagDegradedSeconds?: number;
   lagUnhealthySeconds?: number;
   /** CPU use (percent of one core) that degrades. @default 90 */
@@ -114,16 +114,18 @@ export interface ProcessThresholds {
   growthWindowMs?: number;
 }
 
-/** Process: CPU, event loop lag, and RSS growth over time (memory leak detection). */
+/** Process: CPU, event loop lag, and RSS growth over time (memory leak detection). Not critical. */
 export function processCheck(sampler: ProcessSampler, t: ProcessThresholds = {}): HealthCheck {
-  const lagDegraded = t.lagDegradedSeconds ?? 0.2;
-  const lagUnhealthy = t.lagUnhealthySeconds ?? 1;
+  const lagDegraded = t.lagDegradedSeconds ?? 0.5;
+  const lagUnhealthy = t.lagUnhealthySeconds ?? 2;
   const cpuDegraded = t.cpuDegradedPercent ?? 90;
   const growthDegraded = t.growthDegradedBytes ?? 100 * MB;
   const windowMs = t.growthWindowMs ?? 600_000;
   const samples: Array<{ at: number; rss: number }> = [];
   return {
     name: 'process',
+    // A busy or slow process serves worse but still serves: it degrades the service at most.
+    critical: false,
     run(): CheckResult {
       const now = Date.now();
       const rss = process.memoryUsage().rss;

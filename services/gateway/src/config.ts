@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   MCP_REQUEST_TIMEOUT_MS: env(z.coerce.number().int().min(1).max(600_000).optional()),
   GATEWAY_INSTANCE_ID: env(z.string().min(1).max(128).optional()),
   LOG_LEVEL: env(z.enum(LOG_LEVELS).optional()),
+  HEALTH_CHECK_INTERVAL_MS: env(z.coerce.number().int().min(0).max(3_600_000).optional()),
   MCP_DEBUG: env(z.stringbool().optional()),
   MCP_AUTH_ENABLED: env(z.stringbool().optional()),
   MCP_API_KEYS: env(z.string().transform(commaList).optional()),
@@ -112,6 +113,8 @@ export interface GatewayConfig {
   readonly instanceId: string;
   /** pino level (`LOG_LEVEL`, `logLevel`); `debug` when debug mode is on and no level is set. @default 'info' */
   readonly logLevel: string;
+  /** Period of the background health checks, ms; 0 = only on request (`HEALTH_CHECK_INTERVAL_MS`). @default 60000 */
+  readonly healthCheckIntervalMs: number;
   /** Debug mode (`MCP_DEBUG`, `debug`): debug logging unless a level is set. @default false */
   readonly debug: boolean;
   /** The config file that was loaded (`--config`, `MCP_CONFIG`), if any. @default undefined */
@@ -243,6 +246,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   defaultCore: 'main',
   requestTimeoutMs: 10_000,
   logLevel: 'info' as LogLevel,
+  healthCheckIntervalMs: 60_000,
   debug: false,
   authentication: Object.freeze({
     enabled: false,
@@ -281,6 +285,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
     requestTimeoutMs: e.MCP_REQUEST_TIMEOUT_MS ?? f.requestTimeoutMs ?? d.requestTimeoutMs,
     instanceId: e.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel,
+    healthCheckIntervalMs: e.HEALTH_CHECK_INTERVAL_MS ?? d.healthCheckIntervalMs,
     debug,
     configFile,
     name: f.name,

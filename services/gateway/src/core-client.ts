@@ -2,6 +2,7 @@ import type { Bus } from '@qsys-mcp/bus';
 import { AppError, CORE_CONTRACTS, HEADERS, coreSubject } from '@qsys-mcp/contracts';
 import type { CoreOperation, CoreReply, CoreRequest } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
+import type { GatewayMetrics } from './metrics.js';
 
 /** Who is calling and until when; one per tool call. */
 export interface CallContext {
@@ -25,6 +26,8 @@ export type CallCore = <Op extends CoreOperation>(op: Op, request: CoreRequest<O
 /** Dependencies of {@link createCoreClient}. */
 export interface CoreClientDeps {
   bus: Pick<Bus, 'request'>;
+  /** Records the NATS request time (`mcp_nats_request_duration_seconds`). */
+  metrics?: Pick<GatewayMetrics, 'natsRequest'>;
 }
 
 const BUS_FAILURES = new Set(['BUS_NO_RESPONDERS', 'BUS_TIMEOUT', 'BUS_CLOSED']);
@@ -67,13 +70,18 @@ export function createCoreClient(deps: CoreClientDeps): CallCore {
 
     let reply: unknown;
     let guard: NodeJS.Timeout | undefined;
+    const started = performance.now();
+    let outcome: 'success' | 'error' = 'error';
     try {
       // The bus times out by itself; the guard makes the deadline hold even if an adapter does not.
       const deadlinePassed = new Promise<never>((_, reject) => {
         guard = setTimeout(() => reject(new AppError('BUS_TIMEOUT', 'deadline passed')), timeoutMs + 5);
       });
       reply = await Promise.race([bus.request(subject, request, { timeoutMs, headers }), deadlinePassed]);
+      outcome = 'success';
     } catch (err) {
+      // A domain error from the connector is a NATS round trip that worked.
+      if (err instanceof AppError && !BUS_FAILURES.has(err.code)) outcome = 'success';
       if (err instanceof AppError) {
         if (BUS_FAILURES.has(err.code)) {
           throw new AppError('CORE_UNAVAILABLE', unavailableMessage(err.code, ctx.core, timeoutMs), {
@@ -87,6 +95,7 @@ export function createCoreClient(deps: CoreClientDeps): CallCore {
       throw new AppError('INTERNAL', 'Internal error', { cause: err });
     } finally {
       clearTimeout(guard);
+      deps.metrics?.natsRequest(op, outcome, (performance.now() - started) / 1000);
     }
 
     const parsed = CORE_CONTRACTS[op].reply.safeParse(reply);

@@ -128,13 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { config, bus, logger } = options;
   const version = options.version ?? GATEWAY_VERSION;
   const busReady = options.busReady ?? defaultBusReady(bus);
-  const health = createHealth({ version, busReady });
-  const callCore = createCoreClient({ bus });
   const queryAudit = createAuditQueryClient(bus);
-  const registry = createToolRegistry({
-    ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
-    ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
-  });
   // Authentication, scopes and rate limit: one policy for both transports (policy.ts).
   const policy = createPolicy({
     authentication: config.authentication,
@@ -150,11 +144,29 @@ export function createGateway(options: GatewayOptions): Gateway {
     busReady,
     ...(options.ensureAuditStream === undefined ? {} : { ensureStream: options.ensureAuditStream }),
   });
+  const health = createHealth({
+    version,
+    busReady,
+    bus,
+    cores: [config.defaultCore],
+    logger,
+    registry: policy.metrics.registry,
+    sampler: policy.metrics.sampler,
+    auditBuffer: () => ({ buffered: publisher.buffered, capacity: config.audit.bufferSize }),
+    intervalMs: config.healthCheckIntervalMs,
+  });
+  health.start();
+  const callCore = createCoreClient({ bus, metrics: policy.metrics });
+  const registry = createToolRegistry({
+    ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
+    ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
+  });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
   const serverDeps: Omit<McpServerFactoryDeps, 'admitCall'> = {
     auditor,
     registry,
     logger,
+    metrics: policy.metrics,
     requestTimeoutMs: config.requestTimeoutMs,
     serverInfo: { name: GATEWAY_NAME, version },
     instructions: INSTRUCTIONS,
@@ -259,6 +271,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await Promise.allSettled([http?.close(), ...handles.map((h) => h.close())]);
         // After the last request: its events are recorded or buffered by now.
         await publisher.close();
+        health.stop();
       })();
       return closing;
     },

@@ -119,6 +119,15 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
       return options.auditRoute(req, res, requestId);
     }
 
+    if (path === '/metrics.json') {
+      if (method !== 'GET' && method !== 'HEAD') {
+        sendJson(res, 405, { error: 'method_not_allowed', message: `${method} is not allowed on ${path}` }, { allow: 'GET, HEAD' });
+        return;
+      }
+      sendJson(res, 200, await options.metrics.getMetricsAsJSON());
+      return;
+    }
+
     if (path === '/metrics') {
       if (method !== 'GET' && method !== 'HEAD') {
         sendJson(res, 405, { error: 'method_not_allowed', message: `${method} is not allowed on ${path}` }, { allow: 'GET, HEAD' });
@@ -141,7 +150,9 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
         const ready = health.ready();
         sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'error', checks: { bus: ready ? 'ok' : 'error' } });
       } else {
-        const report = health.report();
+        // Degraded still serves (200) so load balancers keep the replica; error is 503.
+        const detailed = new URL(req.url ?? '/', 'http://localhost').searchParams.get('detailed') === 'true';
+        const report = detailed ? await health.detailed() : await health.report();
         sendJson(res, report.status === 'error' ? 503 : 200, report);
       }
       return;

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
 import type { ToolContext } from './tools/types.js';
+import type { GatewayMetrics } from './metrics.js';
 import { invalidParamsData, isInvalidInput, namePatternIssues } from './invalid-params.js';
 import { NO_AUDIT } from './audit/auditor.js';
 import type { Auditor } from './audit/auditor.js';
@@ -30,6 +31,8 @@ export interface McpServerFactoryDeps {
    * Runs before the tool name and arguments are validated.
    */
   admitCall: (tool: string, ctx: ServerContext) => string | Promise<string>;
+  /** Request and tool metrics (`mcp_requests_total`, `mcp_tool_calls_total`...); none when absent (tests). */
+  metrics?: GatewayMetrics;
   /** Pattern every `component_name` must match besides the schema (`validation.componentNamePattern`). */
   componentNamePattern?: RegExp;
   /**
@@ -185,13 +188,38 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
     }
   }
 
+  const metrics = deps.metrics;
+  /** Counts one tools/call in the request and tool metrics (labels bounded: unknown tools are `unknown`). */
+  async function measuredCall(server: Server, name: string, args: unknown, ctx: ServerContext): Promise<CallToolResult> {
+    const started = performance.now();
+    const tool = registry.get(name) === undefined ? 'unknown' : name;
+    try {
+      const result = await callTool(server, name, args, ctx);
+      const seconds = (performance.now() - started) / 1000;
+      const code = result.isError === true ? String((result.structuredContent as { error?: { code?: unknown } } | undefined)?.error?.code ?? 'INTERNAL') : undefined;
+      metrics?.request('tools/call', code === undefined ? 'success' : 'error', seconds, code);
+      metrics?.tool(tool, code === undefined ? 'success' : 'error', seconds, code);
+      return result;
+    } catch (err) {
+      const seconds = (performance.now() - started) / 1000;
+      const data = err instanceof ProtocolError ? (err.data as { code?: unknown } | undefined) : undefined;
+      const code = typeof data?.code === 'string' ? data.code : 'INTERNAL';
+      metrics?.request('tools/call', 'error', seconds, code);
+      metrics?.tool(tool, 'error', seconds, code);
+      throw err;
+    }
+  }
+
   return function createServer(): Server {
     // The low-level Server (not McpServer) so argument errors reach the client as JSON-RPC
     // -32602 with data; McpServer turns every thrown error into an isError result.
     // eslint-disable-next-line @typescript-eslint/no-deprecated
     const server = new Server(serverInfo, serverOptions);
-    server.setRequestHandler('tools/list', () => listResult);
-    server.setRequestHandler('tools/call', (request, ctx) => callTool(server, request.params.name, request.params.arguments, ctx));
+    server.setRequestHandler('tools/list', () => {
+      metrics?.request('tools/list', 'success', 0);
+      return listResult;
+    });
+    server.setRequestHandler('tools/call', (request, ctx) => measuredCall(server, request.params.name, request.params.arguments, ctx));
     return server;
   };
 }

@@ -1,4 +1,11 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { registerProcessMetrics, type ProcessSampler } from '@qsys-mcp/observability';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Outcome label values. */
+export type Outcome = 'success' | 'error';
+
+/** Latency buckets of MCP requests and tool calls, seconds. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Transports whose calls the metrics count, a bounded label value. */
 export type MetricsTransport = 'http' | 'stdio';
@@ -17,6 +24,36 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   /** Counts one tool call refused by the rate limiter (`mcp_rate_limit_hits_total`). */
   rateLimitHit(transport: MetricsTransport): void;
+  /**
+   * One JSON-RPC request (`mcp_requests_total{method,status}`, `mcp_request_duration_seconds{method}`,
+   * and on error `mcp_request_errors_total{error_type}`). `method` must be a bounded value: an MCP
+   * method name the gateway knows, else `other`.
+   */
+  request(method: string, status: Outcome, seconds: number, errorType?: string): void;
+  /** One tool call (`mcp_tool_calls_total{tool,status}`, `mcp_tool_duration_seconds{tool}`, `mcp_tool_errors_total{tool,error_type}`). */
+  tool(tool: string, status: Outcome, seconds: number, errorType?: string): void;
+  /** One NATS request to a connector or the audit service (`mcp_nats_request_duration_seconds{operation,outcome}`). */
+  natsRequest(operation: string, status: Outcome, seconds: number): void;
+  /** CPU and event-loop sampler behind the process metrics (health reads it). */
+  readonly sampler: ProcessSampler;
+}
+
+/** MCP methods counted by name; anything else is counted as `other` (bounded labels). */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'initialize',
+  'notifications/initialized',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'server/discover',
+  'subscriptions/listen',
+  'resources/list',
+  'prompts/list',
+]);
+
+/** A bounded label for a JSON-RPC method name. */
+export function methodLabel(method: string | undefined): string {
+  return method !== undefined && KNOWN_METHODS.has(method) ? method : 'other';
 }
 
 /**
@@ -26,7 +63,7 @@ export interface GatewayMetrics {
  *   per-client limits the fewest tokens left in any client's bucket (the client closest to its
  *   limit); `+Inf` when rate limiting is off. No client-id label: label values stay bounded;
  * - `mcp_rate_limit_buckets` (gauge): buckets held, bounded by `maxClients`.
- * A later issue adds the other metrics to the same registry.
+ * and the request, tool, NATS and process metrics of the spec (see `docs/observability.md`).
  */
 export function createGatewayMetrics(source: RateLimitMetricsSource): GatewayMetrics {
   const registry = new Registry();
@@ -53,8 +90,42 @@ export function createGatewayMetrics(source: RateLimitMetricsSource): GatewayMet
       this.set(source.buckets());
     },
   });
+  const requests = new Counter({ name: 'mcp_requests_total', help: 'MCP JSON-RPC requests by method and status', labelNames: ['method', 'status'], registers: [registry] });
+  const requestDuration = new Histogram({
+    name: 'mcp_request_duration_seconds',
+    help: 'MCP JSON-RPC request latency',
+    labelNames: ['method'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const requestErrors = new Counter({ name: 'mcp_request_errors_total', help: 'MCP JSON-RPC requests that failed, by error type', labelNames: ['error_type'], registers: [registry] });
+  const toolCalls = new Counter({ name: 'mcp_tool_calls_total', help: 'Tool calls by tool and status', labelNames: ['tool', 'status'], registers: [registry] });
+  const toolDuration = new Histogram({ name: 'mcp_tool_duration_seconds', help: 'Tool execution time', labelNames: ['tool'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const toolErrors = new Counter({ name: 'mcp_tool_errors_total', help: 'Tool calls that failed, by tool and error type', labelNames: ['tool', 'error_type'], registers: [registry] });
+  const natsDuration = new Histogram({
+    name: 'mcp_nats_request_duration_seconds',
+    help: 'NATS request time from the gateway to a connector or the audit service',
+    labelNames: ['operation', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const sampler = registerProcessMetrics(registry);
   return {
     registry,
+    sampler,
     rateLimitHit: (transport) => hits.labels(transport).inc(),
+    request(method, status, seconds, errorType) {
+      requests.labels(method, status).inc();
+      requestDuration.labels(method).observe(seconds);
+      if (status === 'error') requestErrors.labels(errorType ?? 'INTERNAL').inc();
+    },
+    tool(tool, status, seconds, errorType) {
+      toolCalls.labels(tool, status).inc();
+      toolDuration.labels(tool).observe(seconds);
+      if (status === 'error') toolErrors.labels(tool, errorType ?? 'INTERNAL').inc();
+    },
+    natsRequest(operation, status, seconds) {
+      natsDuration.labels(operation, status).observe(seconds);
+    },
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import type { AuthInfo } from '@modelcontextprotocol/server';
-import { AppError, JSON_RPC_CODES } from '@qsys-mcp/contracts';
+import { AppError, JSON_RPC_CODES, TOOLS } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { Principal } from './auth/authenticator.js';
 import { credentialFromHeaders } from './auth/credentials.js';
@@ -9,6 +9,7 @@ import { AUTH_REASONS } from './auth/errors.js';
 import { readBody, sendJson } from './http-json.js';
 import { jsonRpcErrorOf } from './policy.js';
 import type { Policy } from './policy.js';
+import { methodLabel } from './metrics.js';
 
 /** Largest MCP request body accepted over HTTP, bytes (1 MiB); a longer one is answered 413. */
 export const MAX_MCP_BODY_BYTES = 1024 * 1024;
@@ -123,7 +124,20 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
   const { policy, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_MCP_BODY_BYTES;
 
+  const metrics = policy.metrics;
+  /** Requests refused here never reach the MCP server: they are counted here. */
+  function countRefused(methods: readonly string[], tools: readonly string[], code: string): void {
+    for (const m of methods) metrics.request(methodLabel(m), 'error', 0, code);
+    for (const t of tools) {
+      metrics.request('tools/call', 'error', 0, code);
+      metrics.tool(Object.hasOwn(TOOLS, t) ? t : 'unknown', 'error', 0, code);
+    }
+    // A body that is not JSON-RPC at all (unparseable, too large, wrong media type).
+    if (methods.length === 0 && tools.length === 0) metrics.request('other', 'error', 0, code);
+  }
+
   async function refuse(res: ServerResponse, err: AppError, inspected: Inspected, requestId: string, clientId?: string): Promise<undefined> {
+    countRefused(inspected.methods, inspected.tools, err.code);
     await options.onRefusal?.({ err, tools: inspected.tools, methods: inspected.methods, requestId, clientId: clientId ?? null });
     const headers: Record<string, string> = {};
     if (err.code === 'AUTH_FAILED') headers['www-authenticate'] = wwwAuthenticate(err);
@@ -138,12 +152,14 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
 
   return async (req, res, requestId) => {
     if (!isJsonContentType(req.headers['content-type'] ?? null)) {
+      countRefused([], [], 'UNSUPPORTED_MEDIA_TYPE');
       sendJson(res, 415, rpcError(null, { code: JSON_RPC_CODES.INVALID_REQUEST, message: 'Unsupported Media Type: Content-Type must be application/json' }));
       return undefined;
     }
     const text = await readBody(req, maxBodyBytes);
     if (text === undefined) {
       logger.info({ requestId, limitBytes: maxBodyBytes }, 'mcp request body too large');
+      countRefused([], [], 'PAYLOAD_TOO_LARGE');
       sendJson(
         res,
         413,
@@ -156,6 +172,7 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
     try {
       body = JSON.parse(text);
     } catch {
+      countRefused([], [], 'PARSE_ERROR');
       sendJson(res, 400, rpcError(null, { code: JSON_RPC_CODES.PARSE_ERROR, message: 'Parse error: Invalid JSON', data: { code: 'PARSE_ERROR' } }));
       return undefined;
     }
@@ -184,6 +201,8 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
       if (err instanceof AppError) return refuse(res, err, inspected, requestId, principal.clientId);
       throw err;
     }
+    // tools/list and tools/call are counted by the MCP server with their outcome; the rest here.
+    for (const m of inspected.methods) if (m !== 'tools/call' && m !== 'tools/list') metrics.request(methodLabel(m), 'success', 0);
     return { body, auth: authInfoOf(principal) };
   };
 }

@@ -61,7 +61,8 @@ describe('authentication over HTTP', () => {
     const ping = await client.callTool({ name: 'system.ping', arguments: {} });
     expect(ping.isError).toBeFalsy();
     const health = await client.callTool({ name: 'system.health', arguments: {} });
-    expect(health.structuredContent).toMatchObject({ status: 'ok' });
+    // No audit stream on this test bus: events wait in the buffer, which degrades the gateway.
+    expect(health.structuredContent).toMatchObject({ status: 'degraded', version: expect.any(String) });
   });
 
   it.each<Era>(['legacy', 'auto'])('refuses other tools without credentials with 401 and -32001, before the connector (era %s)', async (era) => {

@@ -68,7 +68,7 @@ describe('createGateway', () => {
       expect(gateway.health.ready()).toBe(true);
       connected = false;
       expect(gateway.health.ready()).toBe(false);
-      expect(gateway.health.report().status).toBe('error');
+      expect((await gateway.health.report()).status).toBe('error');
     } finally {
       await gateway.close();
       await h.close();

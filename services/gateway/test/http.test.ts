@@ -65,7 +65,12 @@ describe('HTTP endpoints', () => {
     const res = await rawRequest(h.listen.url, { path: '/health' });
     expect(res.status).toBe(200);
     const body = JSON.parse(res.body) as { status: string; timestamp: string; version: string; uptime: number };
-    expect(body.status).toBe('ok');
+    expect(Object.keys(body).sort()).toEqual(['status', 'timestamp', 'uptime', 'version']);
+    // Degraded (here: audit events buffered, as this test bus has no AUDIT stream) still answers 200.
+    expect(['ok', 'degraded']).toContain(body.status);
+    const detailed = JSON.parse((await rawRequest(h.listen.url, { path: '/health?detailed=true' })).body) as { level: string; checks: Record<string, { status: string }> };
+    expect(detailed.checks.nats?.status).toBe('HEALTHY');
+    expect(detailed.checks.connectors?.status).toBe('HEALTHY');
     expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.uptime).toBeGreaterThanOrEqual(0);

@@ -27,8 +27,7 @@ type SystemToolName = Extract<ToolName, `system.${string}`>;
 export function createSystemToolHandlers(deps: SystemToolDeps): Pick<ToolHandlers, SystemToolName> {
   return {
     'system.ping': () => Promise.resolve({ pong: true, timestamp: new Date().toISOString(), instance: deps.instanceId }),
-    // `detailed` is accepted for forward compatibility; the detailed report comes with the health framework.
-    'system.health': () => Promise.resolve(deps.health.report()),
+    'system.health': (a) => (a.detailed === true ? deps.health.detailed() : deps.health.report()),
     'system.reset_circuit_breaker': (a, ctx) => deps.callCore('breaker.reset', {}, { ...ctx, core: a.core ?? deps.defaultCore }),
     'system.audit_log': (a, ctx) => {
       // Tool arguments are snake_case; the audit.query request is camelCase.
