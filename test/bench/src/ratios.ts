@@ -33,7 +33,13 @@ export function ratios(rows: readonly Row[], idle: readonly IdleFigures[]): stri
   const sa1 = by.get('standalone-c1');
   if (read1 !== undefined && sa1 !== undefined) {
     const hop = read1.p50 - sa1.p50;
-    out.push(`| NATS hop at p50 (split c1 p50 − standalone c1 p50) | ${fmt(read1.p50)} − ${fmt(sa1.p50)} = **${fmt(hop)} ms** | ≤ 0.3 ms | ${verdict(hop <= 0.3)} |`);
+    out.push(`| NATS hop at p50 (split c1 p50 − standalone c1 p50; audit on: two NATS round trips per call in the split) | ${fmt(read1.p50)} − ${fmt(sa1.p50)} = **${fmt(hop)} ms** | ≤ 0.3 ms | ${verdict(hop <= 0.3)} |`);
+  }
+  const off1 = by.get('read-noaudit-c1');
+  const saOff1 = by.get('standalone-noaudit-c1');
+  if (off1 !== undefined && saOff1 !== undefined) {
+    const hop = off1.p50 - saOff1.p50;
+    out.push(`| NATS hop at p50 with audit off on both sides (one NATS round trip per call) | ${fmt(off1.p50)} − ${fmt(saOff1.p50)} = **${fmt(hop)} ms** | ≤ 0.3 ms | ${verdict(hop <= 0.3)} |`);
   }
   const raw1 = by.get('nats-raw-c1');
   const bus1 = by.get('nats-bus-c1');

@@ -325,6 +325,11 @@ async function benchMode(): Promise<void> {
     { script: 'services/standalone/dist/main.js' },
   );
   const saUrl = standalone.url;
+  const standaloneNoAudit = await startGateway(
+    'standalone',
+    { QSYS_HOST: '127.0.0.1', QSYS_PORT: stack.simPort, QSYS_SECURE: 'false', MCP_AUDIT_ENABLED: 'false', AUDIT_DB_PATH: join(await logDir(), 'standalone-noaudit.sqlite') },
+    { script: 'services/standalone/dist/main.js' },
+  );
   await waitLive(saUrl);
   const sdk = await startNode({ name: 'sdk-floor', script: 'test/bench/dist/servers/sdk-floor.js' });
   stopAll.push(sdk);
@@ -340,7 +345,7 @@ async function benchMode(): Promise<void> {
 
   // JIT warm-up of every HTTP server on the paths it will serve, so that no row pays for it.
   for (const [url, bodies] of [
-    [gwUrl, READ], [gwUrl, WRITE_1], [gwUrl, WRITE_16], [gatewayB.url, READ], [gatewayInfo.url, READ], [gatewayNoAudit.url, READ], [saUrl, READ],
+    [gwUrl, READ], [gwUrl, WRITE_1], [gwUrl, WRITE_16], [gatewayB.url, READ], [gatewayInfo.url, READ], [gatewayNoAudit.url, READ], [saUrl, READ], [standaloneNoAudit.url, READ],
     [String(sdk.ready.url), SDK_BODY], [String(sdkParsed.ready.url), SDK_BODY], [String(sdkHigh.ready.url), SDK_BODY],
   ] as const) await warm(url, [...bodies]);
 
@@ -396,6 +401,7 @@ async function benchMode(): Promise<void> {
   for (const c of [1, 16]) {
     add('auditcost', () => run('3', `read-noaudit-c${c}`, 'full path read, gateway with MCP_AUDIT_ENABLED=false (no event published)', c, mcp([gatewayNoAudit.url], READ), [gatewayNoAudit, connector, nats, sim]));
     add('auditcost', () => run('3', `read-audit-c${c}`, 'full path read, gateway with audit on (back to back with the row above)', c, mcp([gwUrl], READ), split));
+    add('auditcost', () => run('5', `standalone-noaudit-c${c}`, 'full path read, standalone with MCP_AUDIT_ENABLED=false', c, mcp([standaloneNoAudit.url], READ), [standaloneNoAudit, sim]));
   }
   // Logging cost: the same read through a gateway at LOG_LEVEL=info (one line per tool call).
   add('logging', () => run('3', 'read-info-c16', 'full path read, gateway LOG_LEVEL=info (one log line per call)', 16, mcp([gatewayInfo.url], READ), [gatewayInfo, connector, nats, sim]));
