@@ -148,7 +148,7 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       });
     }
 
-    const log = logger.child({ requestId, tool: name });
+    const log = logger.child({ requestId, clientId, tool: name });
     // Fail-closed: nothing that changes the Core runs unless JetStream took its record first.
     if (auditor.failClosed && !tool.definition.annotations.readOnlyHint) {
       try {

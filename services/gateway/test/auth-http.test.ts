@@ -240,6 +240,15 @@ describe('authentication over HTTP', () => {
     expect(logLines.some((l) => l.includes('mcp request refused'))).toBe(true);
     for (const line of logLines) for (const secret of secretsSeen) expect(line).not.toContain(secret);
   });
+
+  it('puts the request id and the client id on the log lines of a tool call', () => {
+    const calls = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'tool call');
+    expect(calls.length).toBeGreaterThan(0);
+    for (const line of calls) {
+      expect(typeof line.requestId).toBe('string');
+      expect(String(line.clientId)).toMatch(/^(api_[0-9a-f]{8}|anonymous)$/);
+    }
+  });
 });
 
 describe('bearer tokens without MCP_JWT_SECRET', () => {
