@@ -659,7 +659,8 @@ describe('deploy/prometheus', () => {
     expect(alert('QsysCircuitBreakerOpen').expr).toMatch(/qsys_circuit_breaker_state\)?\s*==\s*2/);
     expect(alert('QsysReconnectStorm').expr).toContain('qsys_reconnects_total');
     expect(squash(alert('QsysCoreConnectionUnstable').expr)).toContain(squash('rate(qsys_reconnects_total[1h])'));
-    expect(alert('QsysAuditLag').expr).toContain('nats_consumer_num_pending{stream_name="AUDIT"}');
+    expect(alert('QsysAuditLag').expr).toContain('audit_consumer_pending');
+    expect(alert('QsysAuditBacklogInStream').expr).toContain('nats_consumer_num_pending{stream_name="AUDIT"}');
   });
 
   it('gives every alert a severity, a summary and a description', () => {
