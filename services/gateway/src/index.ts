@@ -7,3 +7,5 @@ export type { ConfigFile, ConfigFileResult, QrwcFileSettings } from './config-fi
 export { MCP_PATH } from './http.js';
 export type { Health } from './health.js';
 export type { ArgumentIssue } from './mcp-server.js';
+export { connectInProcess, IN_PROCESS_CALL_TIMEOUT_MS } from './in-process.js';
+export type { InProcessCaller } from './in-process.js';
