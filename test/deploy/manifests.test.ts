@@ -166,7 +166,7 @@ describe('deploy/Dockerfile', () => {
       if (!exists(source)) {
         // Not written yet (observability issue): docs/deployment.md must say so.
         expect(deployment, `${script} is neither built from ${source} nor listed as pending in docs/deployment.md`).toContain(`\`${script}\``);
-        expect(deployment.slice(deployment.indexOf('## What depends on work in progress'))).toContain(script);
+        expect(deployment.slice(deployment.indexOf('## What depends on other work'))).toContain(script);
       }
     }
   });
@@ -736,7 +736,7 @@ const PLATFORM_VARIABLES = new Set(['NODE_ENV']);
 describe('documentation', () => {
   const configuration = read('docs/configuration.md');
   const deployment = read('docs/deployment.md');
-  const pending = deployment.slice(deployment.indexOf('## What depends on work in progress'));
+  const pending = deployment.slice(deployment.indexOf('## What depends on other work'));
 
   it('documents every variable the manifests set in docs/configuration.md, or lists it as pending', () => {
     const undocumented: string[] = [];
