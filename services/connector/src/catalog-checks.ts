@@ -71,27 +71,35 @@ export function checkWrite(
   write: { value?: ControlValue | undefined; position?: number | undefined },
   where: Where = {},
 ): void {
-  const component = meta.component;
-  const name = component === undefined ? `'${meta.name}'` : `'${meta.name}' of component '${component}'`;
-  const base = { ...(component === undefined ? {} : { component }), control: meta.name, ...at(where) };
   if (meta.direction === 'Read Only') {
-    throw new AppError('QSYS_CONTROL_READ_ONLY', `Control ${name} is read-only`, {
-      details: { ...base, field: 'control', direction: meta.direction },
+    throw new AppError('QSYS_CONTROL_READ_ONLY', `Control ${described(meta)} is read-only`, {
+      details: { ...base(meta, where), field: 'control', direction: meta.direction },
     });
   }
   const value = write.value;
   if (value === undefined) return;
   if (!typeMatches(meta.type, value)) {
     const expected = expectedFor(meta.type);
-    throw new AppError('QSYS_VALUE_TYPE_MISMATCH', `Control ${name} is ${meta.type}: it takes a ${expected}, not a ${typeof value}`, {
-      details: { ...base, field: 'value', type: meta.type, expected, got: value },
+    throw new AppError('QSYS_VALUE_TYPE_MISMATCH', `Control ${described(meta)} is ${meta.type}: it takes a ${expected}, not a ${typeof value}`, {
+      details: { ...base(meta, where), field: 'value', type: meta.type, expected, got: value },
     });
   }
   if (typeof value === 'number' && meta.valueMin !== undefined && meta.valueMax !== undefined) {
     if (value < meta.valueMin || value > meta.valueMax) {
-      throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `Value ${value} is outside the range of control ${name}: ${meta.valueMin} to ${meta.valueMax}`, {
-        details: { ...base, field: 'value', valueMin: meta.valueMin, valueMax: meta.valueMax, got: value },
+      throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `Value ${value} is outside the range of control ${described(meta)}: ${meta.valueMin} to ${meta.valueMax}`, {
+        details: { ...base(meta, where), field: 'value', valueMin: meta.valueMin, valueMax: meta.valueMax, got: value },
       });
     }
   }
+}
+
+// The name and details of a refused write are built only when one is refused: checkWrite runs
+// for every control of every write, and building them up front was 3 % of the connector's CPU
+// on 16-control writes (bench profile).
+function described(meta: ControlState): string {
+  return meta.component === undefined ? `'${meta.name}'` : `'${meta.name}' of component '${meta.component}'`;
+}
+
+function base(meta: ControlState, where: Where): Record<string, unknown> {
+  return { ...(meta.component === undefined ? {} : { component: meta.component }), control: meta.name, ...at(where) };
 }
