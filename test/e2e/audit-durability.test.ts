@@ -21,6 +21,8 @@ import { waitFor } from '../support/wait.js';
 const CONCURRENCY = 16;
 /** The calls of the audit-service test (the issue asks for at least 1000). */
 const CALLS = 1200;
+/** Bursts with processes killed and restarted take a while on a loaded machine. */
+const BURST_TEST_TIMEOUT_MS = 180_000;
 
 let nats: NatsServer;
 let sim: SimProcess;
@@ -147,7 +149,7 @@ describe('audit trail when processes die', () => {
       `audit e2e: ${CALLS} calls (${CONCURRENCY} concurrent) in ${burstMs} ms with the audit service SIGKILLed after ${atKill} and again while catching up; ` +
         `${rows.length} rows, ${duplicates} redelivered events skipped as already stored, chain: ${verify.stdout.trim()}`,
     );
-  });
+  }, BURST_TEST_TIMEOUT_MS);
 
   it('has a row for every call that returned to its client when the gateway is SIGKILLed during a burst', async () => {
     const db = join(dataDir, 'kill-gateway.sqlite');
@@ -184,5 +186,5 @@ describe('audit trail when processes die', () => {
     // No call has two rows, returned or not (this store also holds the first test's calls).
     expect([...counts.entries()].filter(([, n]) => n > 1)).toEqual([]);
     console.info(`audit e2e: gateway SIGKILLed after ${returned.length} of ${total} calls returned; every returned call has one row (${counts.size} rows)`);
-  });
+  }, BURST_TEST_TIMEOUT_MS);
 });

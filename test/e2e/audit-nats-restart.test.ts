@@ -125,7 +125,7 @@ describe('audit trail when JetStream cannot take events', () => {
     expect(rows.filter((r) => r.event.gateway === 'gw-closed' && r.event.kind === 'intent')).toEqual([]);
     // And the failClosed gateway writes again, with its intent first.
     expect(codeOf(await callTool(closedClient, 'qsys.set_control', writeOf(-45)))).toBe('ok');
-  });
+  }, 60_000);
 
   it('behaves as documented for both modes when nats-server restarts during a burst', async () => {
     await sim.admin.resetStats();
@@ -220,5 +220,5 @@ describe('audit trail when JetStream cannot take events', () => {
         `failClosed ${closed.length} writes (${JSON.stringify(Object.fromEntries(closedCodes))}), ${intents.length} intents, ${sets} Component.Set on the Core, ` +
         `${rows.length - rowsBefore} new rows`,
     );
-  });
+  }, 180_000);
 });

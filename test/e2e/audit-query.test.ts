@@ -210,7 +210,7 @@ describe('the audit log through the gateway', () => {
     const afterAge = await runVerify(retained);
     expect(afterAge.code, afterAge.stdout).toBe(0);
     expect(afterAge.stdout).toMatch(/^OK: 1 rows verified from anchor seq \d+/);
-  });
+  }, 90_000);
 
   it('npm run audit:verify accepts the store and names the first row after it was edited', async () => {
     expect(await audit.stop()).toBe(0);

@@ -7,6 +7,7 @@ import { createSilentLogger } from '@qsys-mcp/observability';
 import { startStandalone, type Standalone } from '@qsys-mcp/standalone';
 import { callTool, connectHttpClient, connectStdioClient } from '../../../test/support/mcp-clients.js';
 import { startService } from '../../../test/support/processes.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 // Every stack of this file keeps its audit store here, not in the user's home directory.
 const dataDir = mkdtempSync(join(tmpdir(), 'standalone-audit-'));
@@ -68,7 +69,8 @@ describe('standalone process', () => {
     try {
       const url = String(proc.ready.url);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
-      expect(proc.output()).toContain(`--cli ${url}`);
+      // The banner goes to stderr after the ready line on stdout: it may arrive a moment later.
+      await waitFor(() => proc.output().includes(`--cli ${url}`), { what: 'the start-up banner' });
       expect(proc.ready.auditDb).toBe(db);
       expect(proc.output()).toContain(`stored in ${db}`);
       const client = await connectHttpClient(url);
