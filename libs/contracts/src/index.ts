@@ -129,3 +129,6 @@ export {
   auditEventSubject,
 } from './audit.js';
 export type { AuditEventKind, AuditChange, AuditEvent, AuditQueryRequest, AuditQueryReply } from './audit.js';
+
+export { QrwcSettingsSchema } from './config-sections.js';
+export type { QrwcSettings } from './config-sections.js';

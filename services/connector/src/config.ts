@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CoreIdSchema } from '@qsys-mcp/contracts';
+import { CoreIdSchema, QrwcSettingsSchema, type QrwcSettings } from '@qsys-mcp/contracts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 // An empty variable (`FOO=` in a compose file) counts as unset, so the file or the default applies.
 const env = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 const bool = z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'] });
-const ms = z.number().int().min(1).max(86_400_000);
 const envMs = z.coerce.number().int().min(1).max(86_400_000);
 
 /** Environment of the connector. No defaults here: an unset variable lets the file's value through. */
@@ -61,37 +60,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
-/**
- * The config file's `qrwc` section: how to reach the Q-SYS Core. The same section as the
- * gateway's config file schema (`services/gateway/src/config-file.ts`); keep them in step.
- * Every key is optional; unknown keys are refused.
- */
-export const QrwcSettingsSchema = z
-  .object({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    reconnectInterval: ms,
-    secure: z.boolean(),
-    transport: z.enum(['websocket', 'tcp']),
-    allowSelfSigned: z.boolean(),
-    username: z.string(),
-    password: z.string(),
-    coreId: CoreIdSchema,
-    requestTimeoutMs: ms,
-    reconnectMaxMs: ms,
-    keepaliveMs: ms,
-    backupHost: z.string().min(1),
-    backupPort: z.number().int().min(1).max(65535),
-    pollRateMs: z.number().int().min(10).max(60_000),
-    circuitBreaker: z
-      .object({ failureThreshold: z.number().int().min(1).max(1000), successThreshold: z.number().int().min(1).max(1000), timeout: ms })
-      .partial()
-      .strict(),
-  })
-  .partial()
-  .strict();
-/** The `qrwc` section of the config file. */
-export type QrwcSettings = z.input<typeof QrwcSettingsSchema>;
+// The `qrwc` section's schema is shared with the gateway and the standalone process.
+export { QrwcSettingsSchema };
+export type { QrwcSettings };
 
 /** Defaults of the Core settings, applied under the config file and the environment. */
 export const DEFAULT_CORE_SETTINGS = Object.freeze({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CoreIdSchema, SCOPES, TOOLS } from '@qsys-mcp/contracts';
+import { CoreIdSchema, QrwcSettingsSchema, SCOPES, TOOLS } from '@qsys-mcp/contracts';
 import type { ToolName } from '@qsys-mcp/contracts';
 import { formatIssues, formatPath, knownKeysOf } from './config-problems.js';
 
@@ -40,35 +40,8 @@ const RegExpSource = z.string().refine(
   { message: 'expected a valid regular expression' },
 );
 
-/**
- * `qrwc`: how the connector reaches the Q-SYS Core. Used by the connector and the standalone
- * process; the split gateway only validates it. Must stay in step with the connector's copy
- * (`services/connector/src/config.ts`).
- */
-export const QrwcFileSchema = z
-  .object({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    reconnectInterval: ms,
-    secure: z.boolean(),
-    transport: z.enum(['websocket', 'tcp']),
-    allowSelfSigned: z.boolean(),
-    username: z.string(),
-    password: z.string(),
-    coreId: CoreIdSchema,
-    requestTimeoutMs: ms,
-    reconnectMaxMs: ms,
-    keepaliveMs: ms,
-    backupHost: z.string().min(1),
-    backupPort: z.number().int().min(1).max(65535),
-    pollRateMs: z.number().int().min(10).max(60_000),
-    circuitBreaker: z
-      .object({ failureThreshold: z.number().int().min(1).max(1000), successThreshold: z.number().int().min(1).max(1000), timeout: ms })
-      .partial()
-      .strict(),
-  })
-  .partial()
-  .strict();
+/** `qrwc`: how the connector reaches the Q-SYS Core; the split gateway only validates it (schema shared in contracts). */
+export const QrwcFileSchema = QrwcSettingsSchema;
 
 const ApiKeyObjectSchema = z
   .object({
