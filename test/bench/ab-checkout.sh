@@ -15,6 +15,8 @@ rm -rf "$dest"
 mkdir -p "$dest/node_modules/@qsys-mcp"
 git -C "$root" archive "$rev" | tar -x -C "$dest"
 if [ -n "$patch" ]; then (cd "$dest" && patch -p1 --quiet < "$patch"); fi
+# What the bench reports as "built from" (there is no .git in DEST).
+echo "$(git -C "$root" rev-parse --short "$rev")${patch:+ + $(basename "$patch")}" > "$dest/.bench-source"
 
 for entry in "$root"/node_modules/* "$root"/node_modules/.bin; do
   name=$(basename "$entry")

@@ -18,6 +18,15 @@ export interface Machine {
   dirty: string[];
 }
 
+/** The commit an export made by test/bench/ab-checkout.sh came from (it has no .git). */
+function exportedFrom(): string {
+  try {
+    return `${readFileSync('.bench-source', 'utf8').trim()} (export made by test/bench/ab-checkout.sh)`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function git(args: string[]): string {
   try {
     return execFileSync('git', args, { encoding: 'utf8' }).trim();
@@ -45,7 +54,7 @@ export function machine(natsBinary = 'nats-server'): Machine {
     natsServer: nats,
     loadAvgStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     date: new Date().toISOString(),
-    commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    commit: git(['rev-parse', '--short', 'HEAD']) || exportedFrom(),
     dirty: git(['status', '--porcelain', '--', 'libs', 'services'])
       .split('\n')
       .filter((l) => l.length > 0)
