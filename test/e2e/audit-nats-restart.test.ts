@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus, type NatsBus } from '@qsys-mcp/bus';
-import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM } from '@qsys-mcp/contracts';
+import { AUDIT_STREAM } from '@qsys-mcp/contracts';
 import { countBy, metricOf, readAuditRows, startAuditProcess, startBurst, type AuditRow, type BurstOutcome } from '../support/audit.js';
 import { callTool, connectHttpClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait.js';
 // The audit trail when JetStream cannot take events, with every process real: a failOpen
 // gateway (the default: answer, buffer, retry) and a failClosed gateway (refuse what would
 // change the Core unless its intent record was acknowledged), the audit service, a connector and
-// the simulator, while the stream refuses the subjects or nats-server restarts mid-burst.
+// the simulator, while the stream is full (refusing new events) or nats-server restarts mid-burst.
 // The failOpen gateway only reads during the bursts, so every Component.Set the simulated Core
 // receives comes from the failClosed gateway and can be matched against its intent records.
 
@@ -71,11 +71,16 @@ async function componentSets(): Promise<number> {
   return (await sim.admin.stats()).byMethod['Component.Set'] ?? 0;
 }
 
-async function setStreamSubjects(subjects: string[]): Promise<void> {
+/**
+ * Makes the stream `AUDIT` refuse every new event (`full`: at its message limit with discard
+ * new, as a stream that reached its limits), or take them again.
+ */
+async function setStreamFull(full: boolean): Promise<void> {
   const probe = await createNatsBus({ servers: nats.url, name: 'audit-e2e-stream' });
   try {
     const jsm = await jetstreamManager(probe.connection);
-    await jsm.streams.update(AUDIT_STREAM, { subjects });
+    const { state } = await jsm.streams.info(AUDIT_STREAM);
+    await jsm.streams.update(AUDIT_STREAM, full ? { discard: DiscardPolicy.New, max_msgs: state.messages } : { discard: DiscardPolicy.Old, max_msgs: -1 });
   } finally {
     await probe.close();
   }
@@ -88,8 +93,8 @@ describe('audit trail when JetStream cannot take events', () => {
     await waitFor(() => readAuditRows(db).length > 0, { what: 'the audit service storing the first events' });
     const before = await gain();
     await sim.admin.resetStats();
-    // The stream still exists, but no longer takes audit.events.*: JetStream refuses every event.
-    await setStreamSubjects(['audit.parked.>']);
+    // The stream is full and refuses new events.
+    await setStreamFull(true);
     try {
       for (let i = 0; i < 5; i++) {
         const refused = await callTool(closedClient, 'qsys.set_control', writeOf(-33 - i));
@@ -108,9 +113,9 @@ describe('audit trail when JetStream cannot take events', () => {
       expect(await componentSets(), 'Component.Set on the Core').toBe(1);
       expect(await metricOf(String(failOpen.ready.url), 'mcp_audit_buffered')).toBeGreaterThanOrEqual(1);
     } finally {
-      await setStreamSubjects([AUDIT_EVENTS_WILDCARD]);
+      await setStreamFull(false);
     }
-    // Once the stream takes the subjects again, the buffers drain into the store.
+    // Once the stream takes events again, the buffers drain into the store.
     for (const gateway of [failOpen, failClosed]) {
       await waitFor(async () => (await metricOf(String(gateway.ready.url), 'mcp_audit_buffered')) === 0, { what: `${gateway.name}'s buffer to drain` });
     }
