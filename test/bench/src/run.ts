@@ -32,7 +32,9 @@ import {
  *                               [--out FILE.md] [--keep-logs] [--profile [--profile-scenario read|write16|idle]]
  *
  * `--repeat N` runs the whole list N times, interleaved, and reports the median of each figure.
- * `--ab DIR_A,DIR_B` compares two built checkouts (before/after a change) on the full path.
+ * `--ab DIR_A,DIR_B` compares two built checkouts (before/after a change) on the full path;
+ * `--ab-env-a` / `--ab-env-b K=V,…` add gateway variables to one side (the same checkout
+ * twice with `--ab-env-b MCP_AUDIT_ENABLED=false` measures what the audit costs).
  *
  * `--profile` runs the full read path only, with `--cpu-prof` on the gateway and the
  * connector, and prints where their CPU goes.
@@ -48,6 +50,8 @@ const { values: opts } = parseArgs({
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
     ab: { type: 'string' },
+    'ab-env-a': { type: 'string' },
+    'ab-env-b': { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
     'profile-scenario': { type: 'string', default: 'read' },
   },
@@ -174,6 +178,8 @@ interface SplitOptions {
   /** Core id of this stack's connector, also its gateway's default core. @default 'main' */
   coreId?: string;
   nodeArgs?: string[];
+  /** Extra variables of the gateway (`MCP_AUDIT_ENABLED=false`, `LOG_LEVEL=info`). */
+  gatewayEnv?: Record<string, string>;
 }
 
 /** The simulator, a connector and a gateway over the given nats-server, the Core live. */
@@ -197,7 +203,7 @@ async function startSplit(options: SplitOptions) {
     env: { NATS_URL: nats.url, QSYS_CORE_ID: coreId, QSYS_HOST: '127.0.0.1', QSYS_PORT: simPort, QSYS_SECURE: 'false', LOG_LEVEL: 'info' },
   });
   stopAll.push(connector);
-  const gateway = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: `gw-${coreId}`, QSYS_CORE_ID: coreId }, { nodeArgs, ...at });
+  const gateway = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: `gw-${coreId}`, QSYS_CORE_ID: coreId, ...options.gatewayEnv }, { nodeArgs, ...at });
   const gwUrl = gateway.url;
   await waitLive(gwUrl);
   return { nats, sim, simWsUrl, simPort, adminUrl, connector, gateway, gwUrl };
@@ -210,6 +216,12 @@ async function startStack(profileDir?: string) {
   return startSplit({ nats, nodeArgs });
 }
 
+/** `K=V,K=V` as an environment object. */
+function parseEnv(text: string | undefined): Record<string, string> {
+  if (text === undefined || text === '') return {};
+  return Object.fromEntries(text.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
 /**
  * A/B: the same split stack from two checkouts (each with its own simulator, connector and
  * gateway, over one nats-server), scenarios run alternately A, B then B, A, so that drift on
@@ -219,9 +231,13 @@ async function abMode(roots: string[]): Promise<void> {
   const m = machine();
   const nats = await startNats();
   stopAll.push(nats);
-  const names = roots.map((r, i) => `${'ab'[i] ?? i}:${r.replace(/\/+$/, '').split('/').pop()}`);
+  const names: string[] = roots.map((r, i) => `${'ab'[i] ?? i}:${r.replace(/\/+$/, '').split('/').pop()}`);
   const stacks = [];
-  for (const [i, root] of roots.entries()) stacks.push(await startSplit({ nats, root, coreId: i === 0 ? 'main' : `alt${i}` }));
+  const envs = [parseEnv(opts['ab-env-a']), parseEnv(opts['ab-env-b'])];
+  for (const [i, root] of roots.entries()) stacks.push(await startSplit({ nats, root, coreId: i === 0 ? 'main' : `alt${i}`, gatewayEnv: envs[i] ?? {} }));
+  envs.forEach((env, i) => {
+    if (Object.keys(env).length > 0 && names[i] !== undefined) names[i] = `${names[i]} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+  });
   for (const st of stacks) for (const bodies of [READ, WRITE_1, WRITE_16]) await warm(st.gwUrl, bodies);
   const scenarios: Array<[string, string, number, Buffer[]]> = [
     ['read', 'full path read: get_component', 1, READ],
