@@ -33,8 +33,10 @@ import {
  *
  * `--repeat N` runs the whole list N times, interleaved, and reports the median of each figure.
  * `--ab DIR_A,DIR_B` compares two built checkouts (before/after a change) on the full path;
- * `--ab-env-a` / `--ab-env-b K=V,…` add gateway variables to one side (the same checkout
- * twice with `--ab-env-b MCP_AUDIT_ENABLED=false` measures what the audit costs).
+ * `--ab-env-a` / `--ab-env-b K=V,…` add gateway variables to one side (`--ab-env-a` also
+ * applies to the profiled gateway of `--profile`) (the same checkout
+ * twice with `--ab-env-b MCP_AUDIT_ENABLED=false` measures what the audit costs), and
+ * `--ab-node-a` / `--ab-node-b '--flag …'` add node flags to one side's gateway.
  *
  * `--profile` runs the full read path only, with `--cpu-prof` on the gateway and the
  * connector, and prints where their CPU goes.
@@ -52,6 +54,8 @@ const { values: opts } = parseArgs({
     ab: { type: 'string' },
     'ab-env-a': { type: 'string' },
     'ab-env-b': { type: 'string' },
+    'ab-node-a': { type: 'string' },
+    'ab-node-b': { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
     'profile-scenario': { type: 'string', default: 'read' },
   },
@@ -180,6 +184,8 @@ interface SplitOptions {
   nodeArgs?: string[];
   /** Extra variables of the gateway (`MCP_AUDIT_ENABLED=false`, `LOG_LEVEL=info`). */
   gatewayEnv?: Record<string, string>;
+  /** Extra node flags of the gateway (`--min-semi-space-size=16`). */
+  gatewayNodeArgs?: string[];
 }
 
 /** The simulator, a connector and a gateway over the given nats-server, the Core live. */
@@ -203,17 +209,17 @@ async function startSplit(options: SplitOptions) {
     env: { NATS_URL: nats.url, QSYS_CORE_ID: coreId, QSYS_HOST: '127.0.0.1', QSYS_PORT: simPort, QSYS_SECURE: 'false', LOG_LEVEL: 'info' },
   });
   stopAll.push(connector);
-  const gateway = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: `gw-${coreId}`, QSYS_CORE_ID: coreId, ...options.gatewayEnv }, { nodeArgs, ...at });
+  const gateway = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: `gw-${coreId}`, QSYS_CORE_ID: coreId, ...options.gatewayEnv }, { nodeArgs: [...nodeArgs, ...(options.gatewayNodeArgs ?? [])], ...at });
   const gwUrl = gateway.url;
   await waitLive(gwUrl);
   return { nats, sim, simWsUrl, simPort, adminUrl, connector, gateway, gwUrl };
 }
 
-async function startStack(profileDir?: string) {
+async function startStack(profileDir?: string, gatewayEnv: Record<string, string> = {}) {
   const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const nats = await startNats();
   stopAll.push(nats);
-  return startSplit({ nats, nodeArgs });
+  return startSplit({ nats, nodeArgs, gatewayEnv });
 }
 
 /** `K=V,K=V` as an environment object. */
@@ -234,7 +240,11 @@ async function abMode(roots: string[]): Promise<void> {
   const names: string[] = roots.map((r, i) => `${'ab'[i] ?? i}:${r.replace(/\/+$/, '').split('/').pop()}`);
   const stacks = [];
   const envs = [parseEnv(opts['ab-env-a']), parseEnv(opts['ab-env-b'])];
-  for (const [i, root] of roots.entries()) stacks.push(await startSplit({ nats, root, coreId: i === 0 ? 'main' : `alt${i}`, gatewayEnv: envs[i] ?? {} }));
+  const flags = [opts['ab-node-a'], opts['ab-node-b']].map((f) => (f === undefined || f === '' ? [] : f.split(' ')));
+  for (const [i, root] of roots.entries()) stacks.push(await startSplit({ nats, root, coreId: i === 0 ? 'main' : `alt${i}`, gatewayEnv: envs[i] ?? {}, gatewayNodeArgs: flags[i] ?? [] }));
+  flags.forEach((f, i) => {
+    if (f.length > 0 && names[i] !== undefined) names[i] = `${names[i]} node ${f.join(' ')}`;
+  });
   envs.forEach((env, i) => {
     if (Object.keys(env).length > 0 && names[i] !== undefined) names[i] = `${names[i]} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
   });
@@ -293,7 +303,7 @@ async function abMode(roots: string[]): Promise<void> {
 async function profileMode(): Promise<void> {
   const dir = join(REPO_ROOT, 'test/bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
-  const stack = await startStack(dir);
+  const stack = await startStack(dir, parseEnv(opts['ab-env-a']));
   const split = [stack.gateway, stack.connector, stack.nats, stack.sim];
   const scenario = opts['profile-scenario'];
   if (scenario === 'idle') {
