@@ -2,6 +2,7 @@ import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import type { CallToolResult, McpServerFactory, ServerContext } from '@modelcontextprotocol/server';
 import { AppError, HEADERS, JSON_RPC_CODES, toAppError } from '@qsys-mcp/contracts';
 import type { AuditChange } from '@qsys-mcp/contracts';
+import { lazyChild } from '@qsys-mcp/observability';
 import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
@@ -148,7 +149,8 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       });
     }
 
-    const log = logger.child({ requestId, clientId, tool: name });
+    // Built only if something is logged at the configured level (or a tool reads it).
+    const log = lazyChild(logger, { requestId, clientId, tool: name });
     // Fail-closed: nothing that changes the Core runs unless JetStream took its record first.
     if (auditor.failClosed && !tool.definition.annotations.readOnlyHint) {
       try {
