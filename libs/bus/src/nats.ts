@@ -1,12 +1,13 @@
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { Svcm, type Service } from '@nats-io/services';
-import { connect, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Status } from '@nats-io/transport-node';
+import { connect, PermissionViolationError, type Msg, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Status } from '@nats-io/transport-node';
 import { AppError } from '@qsys-mcp/contracts';
 import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
 import { decodePayload, encodePayload, outgoingHeaders } from './codec.js';
 import { assertDurableOptions, assertRequestTimeout, InFlight, withDeadline } from './handler-run.js';
 import { serveOnNats, type NatsServeContext } from './nats-service.js';
 import { closedError, decodeReply, fromNatsHeaders, mapNatsError, STATUS_LOG, toNatsHeaders } from './nats-wire.js';
+import { ReplyMux } from './nats-replies.js';
 import { assertPublishSubject, assertSubscribeSubject } from './subject.js';
 import type {
   Bus,
@@ -26,6 +27,22 @@ export const DEFAULT_NATS_RECONNECT_TIME_WAIT_MS = 1_000;
 export const DEFAULT_NATS_CONNECT_TIMEOUT_MS = 5_000;
 /** Default longest wait of `close()` for in-flight handlers and the drain, ms. */
 export const DEFAULT_NATS_DRAIN_TIMEOUT_MS = 10_000;
+
+/** JetStream's deduplication header. */
+const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/**
+ * The PubAck of a JetStream publish (`{ stream, seq, duplicate? }`).
+ * @throws JetStreamApiError when the stream refused the message (`{ error: { code, err_code, description } }`).
+ */
+function pubAck(msg: Msg): DurablePublishAck {
+  const reply = decodePayload(msg.data) as { stream?: unknown; seq?: unknown; duplicate?: unknown; error?: { code: number; err_code: number; description: string } };
+  if (reply.error !== undefined) throw new JetStreamApiError(reply.error);
+  if (typeof reply.stream !== 'string' || reply.stream === '' || typeof reply.seq !== 'number') {
+    throw new AppError('INTERNAL', 'JetStream sent an invalid publish acknowledgement', { details: { reply: msg.string().slice(0, 200) } });
+  }
+  return { stream: reply.stream, seq: reply.seq, duplicate: reply.duplicate === true };
+}
 
 /** Options of {@link createNatsBus}. */
 export interface NatsBusOptions {
@@ -82,8 +99,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     timeout: options.connectTimeoutMs ?? DEFAULT_NATS_CONNECT_TIMEOUT_MS,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
     // Without this, nats.js builds a RequestError and a TimeoutError (two stack captures) for
-    // every request in case it fails: 4 % of the gateway's CPU per tool call (bench profile).
-    // Failures are mapped to AppError codes by mapNatsError, which needs no caller stack.
+    // every request in case it fails (4 % of the gateway's CPU per tool call in a bench profile
+    // when tool calls went through nc.request; they now use ReplyMux, but JetStream management
+    // and KV requests still go through nats.js). Failures are mapped to AppError codes by
+    // mapNatsError, which needs no caller stack.
     noAsyncTraces: true,
   };
   if (options.user !== undefined) connectOptions.user = options.user;
@@ -106,15 +125,17 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
   const inFlight = new InFlight();
   const services = new Set<Service>();
   const svcm = new Svcm(nc);
+  // Requests and JetStream publishes share one reply inbox (see ReplyMux for why not nc.request).
+  const replies = new ReplyMux(nc, options.inboxPrefix);
   // Closed by us, or closed or draining underneath (then nats.js cancels what waits).
   const isShut = (): boolean => closed || nc.isClosed() || nc.isDraining();
-  let js: JetStreamClient | undefined;
 
   const statusLoop = (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') connected = false;
       if (status.type === 'reconnect') connected = true;
       if (status.type === 'ping') continue;
+      if (status.type === 'error' && status.error instanceof PermissionViolationError) replies.refused(status.error);
       const level = STATUS_LOG[status.type] ?? 'debug';
       const { type, ...rest } = status as Status & Record<string, unknown>;
       const fields: Record<string, unknown> = { status: type };
@@ -130,6 +151,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     if (err) log.error({ err }, 'NATS connection closed with an error');
     // A connection closed under us (not by close()) fails what waits on it.
     for (const fail of [...pending]) fail(closedError(err ?? undefined));
+    replies.failAll(closedError(err ?? undefined));
   });
 
   /** Runs an operation that must fail with BUS_CLOSED when the bus closes while it waits. */
@@ -167,7 +189,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
       return Promise.reject(err);
     }
     return guarded(
-      async () => decodeReply(await nc.request(subject, data, headers === undefined ? { timeout: opts.timeoutMs } : { timeout: opts.timeoutMs, headers })),
+      async () => decodeReply(await replies.request(subject, data, headers, opts.timeoutMs)),
       (err) => mapNatsError(err, subject, opts.timeoutMs, isShut()),
     );
   };
@@ -238,15 +260,12 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     } catch (err) {
       return Promise.reject(err);
     }
-    js ??= jetstream(nc);
-    const client = js;
+    // A JetStream publish is a request to the stream's subject with Nats-Msg-Id (deduplication),
+    // answered by a PubAck or an API error; a 503 means no stream takes the subject.
+    const h = headers ?? toNatsHeaders({ [MSG_ID_HEADER]: opts.msgId });
+    if (headers !== undefined) headers.set(MSG_ID_HEADER, opts.msgId);
     return guarded(
-      async () => {
-        const ack = await client.publish(subject, data, headers === undefined
-          ? { msgID: opts.msgId, timeout: opts.timeoutMs }
-          : { msgID: opts.msgId, timeout: opts.timeoutMs, headers });
-        return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
-      },
+      async () => pubAck(await replies.request(subject, data, h, opts.timeoutMs)),
       (err) => mapNatsError(err, subject, opts.timeoutMs, isShut()),
     );
   };
@@ -255,6 +274,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     closing ??= (async () => {
       closed = true;
       for (const fail of [...pending]) fail(closedError());
+      replies.failAll(closedError());
       await Promise.allSettled([...services].map((s) => s.stop()));
       services.clear();
       const settled = await inFlight.settle(drainTimeoutMs);
