@@ -53,6 +53,26 @@ function top(map: Map<string, number>, totalMs: number, n: number): string[] {
     .map(([k, v]) => `  ${v.toFixed(0).padStart(7)} ms ${((v / totalMs) * 100).toFixed(1).padStart(5)} %  ${k}`);
 }
 
+/**
+ * Who a sample's CPU was spent for: the innermost frame of its stack that belongs to one of these
+ * owners (checked from the leaf up, so a JSON.stringify under the SDK's SSE writer is the SDK's,
+ * a socket write under nats.js's flush is a NATS write). Samples with none are `other`.
+ */
+const OWNERS: ReadonlyArray<[owner: string, test: (frame: CallFrame) => boolean]> = [
+  ['garbage collector', (f) => f.functionName === '(garbage collector)'],
+  ['NATS socket writes (nats.js flush)', (f) => f.url.includes('@nats-io/') && (f.functionName === 'flushPending' || f.functionName === '_send')],
+  ['NATS reads (nats.js parser, dispatch)', (f) => f.url.includes('@nats-io/') && f.functionName === 'parse'],
+  ['audit event (build, publish, wait for the ack)', (f) => /\/audit\/audit-(publisher|events)|\/audit\/auditor/.test(f.url)],
+  ['connector request (callCore, libs/bus, reply check)', (f) => f.functionName === 'callCore'],
+  ['HTTP guard (body, JSON, auth, rate limit)', (f) => f.url.includes('/policy-http') || f.url.includes('/http-json')],
+  ['tool call (validation, metrics, result)', (f) => f.url.includes('/services/gateway/') || f.url.includes('/services/standalone/')],
+  ['connector handlers', (f) => f.url.includes('/services/connector/')],
+  ['MCP SDK (web Request, JSON-RPC, SSE)', (f) => f.url.includes('@modelcontextprotocol/')],
+  ['node:http (parse, write)', (f) => f.url.startsWith('node:_http') || f.functionName === 'parserOnHeadersComplete' || f.functionName === 'parserOnBody'],
+];
+/** The bus library serves several owners: its frames count for the owner above them, if any. */
+const WEAK_OWNER: [owner: string, test: (frame: CallFrame) => boolean] = ['libs/bus (no owner above)', (f) => f.url.includes('/libs/bus/')];
+
 /** The summary of one profile. */
 export function summariseProfile(profile: CpuProfile, name: string, topN = 25): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -65,6 +85,7 @@ export function summariseProfile(profile: CpuProfile, name: string, topN = 25): 
   const idleMs = [...selfMs].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, v]) => a + v, 0);
   const busyMs = totalMs - idleMs;
 
+  const ownerSelf = new Map<string, number>();
   const areaSelf = new Map<string, number>();
   const fnSelf = new Map<string, number>();
   const fnTotal = new Map<string, number>();
@@ -75,6 +96,16 @@ export function summariseProfile(profile: CpuProfile, name: string, topN = 25): 
     areaSelf.set(area, (areaSelf.get(area) ?? 0) + ms);
     const fn = frameName(node.callFrame);
     fnSelf.set(fn, (fnSelf.get(fn) ?? 0) + ms);
+    let owner: string | undefined;
+    let weak: string | undefined;
+    for (let cur: number | undefined = id; cur !== undefined && owner === undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur)?.callFrame;
+      if (frame === undefined) continue;
+      owner = OWNERS.find(([, test]) => test(frame))?.[0];
+      if (weak === undefined && WEAK_OWNER[1](frame)) weak = WEAK_OWNER[0];
+    }
+    owner ??= weak ?? 'other';
+    ownerSelf.set(owner, (ownerSelf.get(owner) ?? 0) + ms);
     // Total time: every distinct function on the stack of this sample gets the sample once.
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -88,6 +119,8 @@ export function summariseProfile(profile: CpuProfile, name: string, topN = 25): 
   }
   return [
     `### ${name}: ${busyMs.toFixed(0)} ms busy of ${totalMs.toFixed(0)} ms profiled`,
+    'by owner (innermost owning frame of each sample, % of busy):',
+    ...top(ownerSelf, busyMs, OWNERS.length + 2),
     'by area (self time, % of busy):',
     ...top(areaSelf, busyMs, 20),
     'functions by self time:',
