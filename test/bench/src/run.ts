@@ -27,10 +27,12 @@ import {
  * standalone process and the floor servers as child processes, drives load from this process
  * and prints one table of figures measured in the same run (docs/performance.md explains them).
  *
- *   node test/bench/dist/run.js [--duration 5000] [--warmup 1500] [--prewarm 3000] [--repeat 1]
+ *   node test/bench/dist/run.js [--duration 5000] [--warmup 1500] [--prewarm 3000] [--prime 1500] [--repeat 1]
  *                               [--only floors,sdk,read,standalone,replicas,write,logging,auditcost,audit]
  *                               [--out FILE.md] [--keep-logs] [--profile [--profile-scenario read|write16|idle]]
  *
+ * `--prime MS` puts unmeasured load at concurrency 16 on each row's target for MS before its
+ * warm-up and window (0: off), so that no row depends on what ran before it.
  * `--repeat N` runs the whole list N times, interleaved, and reports the median of each figure.
  * `--ab DIR_A,DIR_B` compares two built checkouts (before/after a change) on the full path;
  * `--ab-env-a` / `--ab-env-b K=V,…` add gateway variables to one side (`--ab-env-a` also
@@ -47,6 +49,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '5000' },
     warmup: { type: 'string', default: '1500' },
     prewarm: { type: 'string', default: '3000' },
+    prime: { type: 'string', default: '1500' },
     repeat: { type: 'string', default: '1' },
     only: { type: 'string' },
     out: { type: 'string' },
@@ -62,6 +65,7 @@ const { values: opts } = parseArgs({
 });
 const durationMs = Number(opts.duration);
 const prewarmMs = Number(opts.prewarm);
+const primeMs = Number(opts.prime);
 const repeat = Number(opts.repeat);
 const warmupMs = Number(opts.warmup);
 const only = opts.only === undefined ? undefined : new Set(opts.only.split(','));
@@ -90,6 +94,9 @@ const WRITE_16 = [-20, -10, -30, -15].map((v) =>
 const SDK_BODY = [toolCallBody('bench.echo', { text: 'hello' })];
 const ECHO_JSON = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'qsys.get_component', arguments: { component_name: 'Main Gain' } } };
 
+/** Concurrency of the unmeasured load that primes each row's servers (`--prime MS`). */
+const PRIME_CONCURRENCY = 16;
+
 const rows: Row[] = [];
 const stopAll: Proc[] = [];
 
@@ -105,8 +112,19 @@ async function run(
   concurrency: number,
   makeTarget: (concurrency: number) => ClosableTarget | Promise<ClosableTarget>,
   procs: Proc[],
-  extra: { note?: string; trips?: Record<string, number> } = {},
+  extra: { note?: string; trips?: Record<string, number>; prime?: boolean } = {},
 ): Promise<Row> {
+  if (primeMs > 0 && extra.prime !== false) {
+    // Every server enters its window busy, whatever ran before it: a gateway that sat idle for
+    // ~10 s while the floors ran cost 1.5 ms per call at concurrency 1 for the next 4 s, against
+    // 0.95 ms when it was already serving (docs/performance.md, "Order effect").
+    const primer = await makeTarget(PRIME_CONCURRENCY);
+    try {
+      await runLoad(primer, { concurrency: PRIME_CONCURRENCY, warmupMs: 0, durationMs: primeMs }, { onStart: () => {}, onEnd: () => {} });
+    } finally {
+      await primer.close();
+    }
+  }
   const target = await makeTarget(concurrency);
   try {
     const row = await measure({ group, id, label, concurrency, target, procs, warmupMs, durationMs, ...(extra.note === undefined ? {} : { note: extra.note }) });
@@ -445,7 +463,8 @@ async function benchMode(): Promise<void> {
     const running = audit;
     for (let round = 1; round <= repeat; round++) {
       const w = auditWatch.watch(250);
-      const row = await run('7', 'audit-c16', 'audit service consuming while scenario 3 runs (read)', 16, mcp([gwUrl], READ), split);
+      // Not primed: the consumer's figures cover exactly the events of this window.
+      const row = await run('7', 'audit-c16', 'audit service consuming while scenario 3 runs (read)', 16, mcp([gwUrl], READ), split, { prime: false });
       const figures = auditFigures(await w.stop());
       row.audit = { ...figures, drainMs: await auditWatch.drained() };
       all.push(row);
@@ -498,7 +517,8 @@ async function benchMode(): Promise<void> {
     '## Machine',
     machineText(m),
     '',
-    `Windows of ${durationMs} ms after ${warmupMs} ms of warm-up, each server JIT-warmed for ${prewarmMs} ms first; closed loop; latencies exact (sorted); ` +
+    `Windows of ${durationMs} ms after ${warmupMs} ms of warm-up, each server JIT-warmed for ${prewarmMs} ms first` +
+      `${primeMs > 0 ? ` and primed with ${primeMs} ms of unmeasured load at concurrency ${PRIME_CONCURRENCY} before each row (the audit consumer rows excepted)` : ''}; closed loop; latencies exact (sorted); ` +
       `CPU from /proc/<pid>/task/*/schedstat. ${repeat > 1 ? `Every scenario ran ${repeat} times, interleaved; each figure is the median of its ${repeat} windows (peak RSS: the highest).` : ''}`,
     '',
     '## Scenarios',
