@@ -10,7 +10,7 @@ import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNatsBus, ensureNatsStream, type NatsBus } from '@qsys-mcp/bus';
+import { createNatsBus, ensureNatsStream, type NatsBus } from '@qsys-mcp/bus/nats';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
 import { callTool, connectHttpClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';

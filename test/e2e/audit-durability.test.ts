@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNatsBus, type NatsBus } from '@qsys-mcp/bus';
+import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
 import { AUDIT_STREAM } from '@qsys-mcp/contracts';
 import { countBy, readAuditRows, runVerify, startAuditProcess, startBurst, type AuditRow } from '../support/audit.js';
 import { callTool, connectHttpClient, type ToolResult } from '../support/mcp-clients.js';

@@ -2,7 +2,7 @@ import { Qrwc } from '@q-sys/qrwc';
 import { ProtocolError, type Client } from '@modelcontextprotocol/client';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNatsBus } from '@qsys-mcp/bus';
+import { createNatsBus } from '@qsys-mcp/bus/nats';
 import { callTool, connectHttpClient, connectStdioClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { startService, type ServiceProcess } from '../support/processes.js';

@@ -1,4 +1,4 @@
-import { createNatsBus, type NatsBus } from '@qsys-mcp/bus';
+import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
 import { waitFor } from './wait.js';
 
 /** Events received on one subject, in arrival order. */

@@ -20,12 +20,5 @@ export type { MemoryStreamConfig, StoredStreamMessage } from './memory-streams.j
 
 export { subjectMatches } from './subject.js';
 
-export {
-  createNatsBus,
-  DEFAULT_NATS_CONNECT_TIMEOUT_MS,
-  DEFAULT_NATS_DRAIN_TIMEOUT_MS,
-  DEFAULT_NATS_RECONNECT_TIME_WAIT_MS,
-} from './nats.js';
-export type { NatsBus, NatsBusOptions } from './nats.js';
-export { ensureNatsStream } from './nats-streams.js';
-export type { DurableStreamConfig, EnsureStreamMode, EnsureStreamOutcome } from './nats-streams.js';
+// The NATS adapter is `@qsys-mcp/bus/nats`: a process on the in-memory bus (the standalone
+// stack) never loads the NATS client (about 11 MB of resident memory).

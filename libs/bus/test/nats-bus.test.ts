@@ -5,8 +5,8 @@ import { headers as natsHeaders, nanos } from '@nats-io/transport-node';
 import { AppError, HEADERS } from '@qsys-mcp/contracts';
 import { createLogger } from '@qsys-mcp/observability';
 import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';
-import { createNatsBus, ensureNatsStream } from '../src/index.js';
-import type { NatsBus, NatsBusOptions } from '../src/index.js';
+import { createNatsBus, ensureNatsStream } from '../src/nats-index.js';
+import type { NatsBus, NatsBusOptions } from '../src/nats-index.js';
 import { defineBusContract } from './bus-contract.js';
 import { rejectionOf, waitFor } from './wait.js';
 

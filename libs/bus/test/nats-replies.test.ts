@@ -3,8 +3,8 @@ import { jetstreamManager, DiscardPolicy } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AppError } from '@qsys-mcp/contracts';
 import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';
-import { createNatsBus } from '../src/index.js';
-import type { NatsBus, NatsBusOptions } from '../src/index.js';
+import { createNatsBus } from '../src/nats-index.js';
+import type { NatsBus, NatsBusOptions } from '../src/nats-index.js';
 import { gate, rejectionOf, waitFor } from './wait.js';
 
 // Request-reply and JetStream publishes go through the bus's own reply inbox (ReplyMux), not
@@ -48,7 +48,7 @@ describe('nats bus replies', () => {
       name: `echo-${subject.replaceAll('.', '-')}`,
       version: '1.0.0',
       queue: subject,
-      endpoints: [{ name: 'echo', subject, handler: (req) => (handler === undefined ? { echo: req.data } : handler(req.data)) }],
+      endpoints: [{ name: 'echo', subject, handler: async (req) => (handler === undefined ? { echo: req.data } : handler(req.data)) }],
     });
   };
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startNatsServer } from '../../../test/support/nats-server.js';
-import { createNatsBus } from '../src/index.js';
+import { createNatsBus } from '../src/nats-index.js';
 import { rejectionOf } from './wait.js';
 
 describe('test nats-server launcher', () => {

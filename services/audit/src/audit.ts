@@ -1,8 +1,8 @@
-import type { Bus, MemoryBus, NatsBus, ServiceHandle } from '@qsys-mcp/bus';
+import type { Bus, MemoryBus, ServiceHandle } from '@qsys-mcp/bus';
+import type { NatsBus } from '@qsys-mcp/bus/nats';
 import { AUDIT_QUERY_SUBJECT, AUDIT_QUEUE_GROUP, AUDIT_SERVICE_NAME } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { AuditStreamConfig, RetentionConfig } from './config.js';
-import { startNatsConsumer } from './consumer.js';
 import { createAuditQueryHandler } from './handlers/audit-query.js';
 import { createIngest, DEFAULT_INGEST_BATCH_SIZE, type Ingest } from './ingest.js';
 import { startMemoryConsumer } from './memory-consumer.js';
@@ -96,6 +96,8 @@ export async function startAudit(options: AuditOptions): Promise<Audit> {
     let started: Promise<void>;
     let consuming: () => boolean;
     if (source.kind === 'nats') {
+      // Loaded here: the standalone process (in-memory source) never loads the JetStream client.
+      const { startNatsConsumer } = await import('./consumer.js');
       const consumer = startNatsConsumer({
         bus: source.bus,
         ingest,

@@ -8,7 +8,7 @@ import {
   type ConsumerConfig,
   type ConsumerMessages,
 } from '@nats-io/jetstream';
-import { ensureNatsStream, type NatsBus } from '@qsys-mcp/bus';
+import { ensureNatsStream, type NatsBus } from '@qsys-mcp/bus/nats';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { AuditStreamConfig } from './config.js';

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsBus } from '@qsys-mcp/bus';
+import type { NatsBus } from '@qsys-mcp/bus/nats';
 import { AUDIT_STREAM } from '@qsys-mcp/contracts';
 import {
   HEALTH_LEVELS,

@@ -11,7 +11,6 @@ export { createIngest, DEFAULT_INGEST_BATCH_SIZE } from './ingest.js';
 export type { Ingest, IngestItem, IngestStats, IngestOptions } from './ingest.js';
 export { startMemoryConsumer } from './memory-consumer.js';
 export type { MemoryConsumer, MemoryConsumerOptions } from './memory-consumer.js';
-export { startNatsConsumer, MAX_ACK_PENDING } from './consumer.js';
 export type { NatsConsumer, NatsConsumerOptions } from './consumer.js';
 export { createAuditQueryHandler } from './handlers/audit-query.js';
 export { startRetention } from './retention.js';

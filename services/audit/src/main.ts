@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createNatsBus, type NatsBus } from '@qsys-mcp/bus';
+import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
 import { createLogger, createShutdown, registerProcessMetrics, startOpsServer } from '@qsys-mcp/observability';
 import { AUDIT_VERSION, startAudit, type Audit } from './audit.js';
 import { ConfigError, loadConfig, type AuditConfig } from './config.js';

@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryBus, createNatsBus, type MemoryBus, type NatsBus } from '@qsys-mcp/bus';
+import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
+import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS, AppError, type AuditQueryReply } from '@qsys-mcp/contracts';
 import { createSilentLogger } from '@qsys-mcp/observability';
 import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';

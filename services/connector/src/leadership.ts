@@ -1,6 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import { AppError } from '@qsys-mcp/contracts';
-import type { NatsBus } from '@qsys-mcp/bus';
+import type { NatsBus } from '@qsys-mcp/bus/nats';
 import type { Logger } from '@qsys-mcp/observability';
 import type { ConnectorConfig } from './config.js';
 import type { Connector } from './connector.js';

@@ -1,4 +1,4 @@
-import { createNatsBus } from '@qsys-mcp/bus';
+import { createNatsBus } from '@qsys-mcp/bus/nats';
 import { createLogger, createShutdown, registerProcessMetrics, startOpsServer } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import { CONNECTOR_VERSION, startConnector, type Connector } from './connector.js';

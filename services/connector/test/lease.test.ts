@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kvm, type KV } from '@nats-io/kv';
-import { createNatsBus, type NatsBus } from '@qsys-mcp/bus';
+import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
 import { createSilentLogger } from '@qsys-mcp/observability';
 import { LeaderLease } from '../src/lease.js';
 import { startNatsServer } from '../../../test/support/nats-server.js';

@@ -1,6 +1,6 @@
-import { createNatsBus, ensureNatsStream } from '@qsys-mcp/bus';
+import { createNatsBus, ensureNatsStream } from '@qsys-mcp/bus/nats';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
-import type { NatsBus } from '@qsys-mcp/bus';
+import type { NatsBus } from '@qsys-mcp/bus/nats';
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import type { GatewayConfig } from './config.js';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { runLoad, quantile } from './load.js';
  *   node test/bench/dist/bus-ab.js DIR_A DIR_B [ROUNDS]
  */
 
-type BusModule = typeof import('@qsys-mcp/bus');
+type BusModule = typeof import('@qsys-mcp/bus/nats');
 
 const [dirA, dirB, roundsArg] = process.argv.slice(2);
 if (dirA === undefined || dirB === undefined) {
@@ -28,7 +29,9 @@ try {
   procs.push(echo);
   const buses = [];
   for (const dir of [dirA, dirB]) {
-    const mod = (await import(pathToFileURL(join(dir, 'libs/bus/dist/index.js')).href)) as BusModule;
+    // The NATS adapter's entry point (libs/bus/dist/index.js before it moved to nats-index.js).
+    const entry = ['libs/bus/dist/nats-index.js', 'libs/bus/dist/index.js'].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'libs/bus/dist/index.js');
+    const mod = (await import(pathToFileURL(entry).href)) as BusModule;
     buses.push(await mod.createNatsBus({ servers: nats.url, name: `bus-ab-${buses.length}` }));
   }
   const payload = { component: 'Main Gain' };

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createNatsBus } from '@qsys-mcp/bus';
+import { createNatsBus } from '@qsys-mcp/bus/nats';
 import { WebSocket } from 'ws';
 import type { Target } from './load.js';
 

@@ -1,4 +1,4 @@
-import { createNatsBus } from '@qsys-mcp/bus';
+import { createNatsBus } from '@qsys-mcp/bus/nats';
 import { connect } from '@nats-io/transport-node';
 
 // Floors: a NATS request-reply echo on `bench.echo`.
