@@ -27,6 +27,19 @@ function setGain(client: Client, value: number, component = 'Main Gain'): Return
   return callTool(client, 'qsys.set_control', { component_name: component, control_name: 'gain', value });
 }
 
+interface HealthCheckReport {
+  status: string;
+  message?: string;
+  details: Record<string, unknown>;
+}
+
+/** The connector's detailed health report (its health port) and the HTTP status it came with. */
+async function connectorHealth(connector: ServiceProcess): Promise<{ httpStatus: number; status: string; qsys: HealthCheckReport | undefined }> {
+  const res = await fetch(`http://127.0.0.1:${String(connector.ready.healthPort)}/health?detailed=true`);
+  const body = (await res.json()) as { status: string; checks: Record<string, HealthCheckReport> };
+  return { httpStatus: res.status, status: body.status, qsys: body.checks['qsys-connection'] };
+}
+
 /** One test stack: nats-server, simulator, connector, gateway, an MCP client. */
 interface Stack {
   nats: NatsServer;
@@ -111,6 +124,11 @@ describe('circuit breaker, live state, change events and malformed frames', () =
     openedAt = breakerEvents.events.indexOf(event);
     firstOpen = { nextAttemptAt: String(nextAttemptAt) };
     expect((await coreStatus(client)).breaker).toEqual({ state: 'OPEN', nextAttemptAt });
+    // The connector's health follows the breaker: OPEN is UNHEALTHY (503), though the Core is connected.
+    const health = await connectorHealth(stack.connector);
+    expect(health.httpStatus).toBe(503);
+    expect(health.status).toBe('error');
+    expect(health.qsys).toMatchObject({ status: 'UNHEALTHY', message: 'circuit breaker OPEN', details: { connected: true, breaker: { state: 'OPEN', nextAttemptAt } } });
   });
 
   it('goes HALF_OPEN after the breaker timeout and closes after 3 successful calls once the Core answers again', async () => {
@@ -122,6 +140,10 @@ describe('circuit breaker, live state, change events and malformed frames', () =
     // Not before the announced next attempt (a few ms of timer rounding allowed).
     expect(Date.parse(half.time)).toBeGreaterThanOrEqual(Date.parse(firstOpen!.nextAttemptAt) - 5);
     expect((await coreStatus(client)).breaker?.state).toBe('HALF_OPEN');
+    const halfHealth = await connectorHealth(stack.connector);
+    expect(halfHealth.qsys).toMatchObject({ status: 'DEGRADED', message: 'circuit breaker HALF_OPEN' });
+    // Degraded still serves: 200, so an orchestrator keeps the replica.
+    expect(halfHealth.httpStatus).toBe(200);
 
     for (let i = 1; i <= 3; i++) {
       expectOk(await setGain(client, -10 - i));
@@ -130,6 +152,8 @@ describe('circuit breaker, live state, change events and malformed frames', () =
     const closed = await breakerEvents.next((e) => e.to === 'CLOSED', { from: openedAt, what: 'the CLOSED event' });
     expect(closed).toMatchObject({ coreId: 'main', from: 'HALF_OPEN', to: 'CLOSED' });
     expect(await valueOnCore(sim.wsUrl, 'Main Gain', 'gain')).toBe(-13);
+    const closedHealth = await connectorHealth(stack.connector);
+    expect(closedHealth).toMatchObject({ httpStatus: 200, status: 'ok', qsys: { status: 'HEALTHY', details: { breaker: { state: 'CLOSED' } } } });
   });
 
   it('is closed by hand with the admin tool system.reset_circuit_breaker', async () => {

@@ -31,6 +31,8 @@ async function sum(metric: { get(): Promise<{ values: Array<{ value: number }> }
   return m?.values.reduce((s, v) => s + v.value, 0) ?? 0;
 }
 
+const isoTime = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
 /**
  * The Q-SYS connection check: connected, design discovered, reconnecting or not, the breaker,
  * and the redundant pair's state. A standby replica is healthy: it is waiting for the lease.
@@ -55,7 +57,8 @@ function qsysConnectionCheck(deps: ConnectorHealthDeps): HealthCheck {
         reconnecting: !session.connected,
         connectedSince: session.connectedSince?.toISOString(),
         liveState: session.live.live,
-        breaker: { state: session.breaker.state, nextAttemptAt: session.breaker.nextAttemptAt },
+        // ISO time, as in CIRCUIT_OPEN errors, breaker events and qsys.get_core_status.
+        breaker: { state: session.breaker.state, nextAttemptAt: isoTime(session.breaker.nextAttemptAt) },
       };
       if (pair !== undefined) details.redundancy = pair;
       if (!session.connected) return { status: HEALTH_LEVELS.unhealthy, message: 'not connected to the Core; reconnecting', details };
