@@ -46,11 +46,6 @@ export class ReplyMux {
     this.#inboxPrefix = inboxPrefix;
   }
 
-  /** Requests waiting for their reply. */
-  get size(): number {
-    return this.#waiting.size;
-  }
-
   /** Publishes `data` to `subject` with a reply inbox and resolves with the reply. */
   request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
     return new Promise<Msg>((resolve, reject) => {
@@ -70,12 +65,12 @@ export class ReplyMux {
     });
   }
 
-  /** A permission violation reported by the server: fails the requests it concerns. */
+  /**
+   * A permission violation reported by the server: a refused publish fails the requests sent to
+   * that subject. (A refused inbox subscription reaches {@link #dispatch} as its error.)
+   */
   refused(err: PermissionViolationError): void {
-    if (err.operation === 'subscription') {
-      if (this.#sub !== undefined && err.subject === `${this.#base}*`) this.#lost(err);
-      return;
-    }
+    if (err.operation !== 'publish') return;
     for (const [token, w] of this.#waiting) {
       if (w.subject !== err.subject) continue;
       this.#settle(token, w);

@@ -8,6 +8,7 @@ import { assertDurableOptions, assertRequestTimeout, InFlight, withDeadline } fr
 import { serveOnNats, type NatsServeContext } from './nats-service.js';
 import { closedError, decodeReply, fromNatsHeaders, mapNatsError, STATUS_LOG, toNatsHeaders } from './nats-wire.js';
 import { ReplyMux } from './nats-replies.js';
+import { MSG_ID_HEADER } from './memory-streams.js';
 import { assertPublishSubject, assertSubscribeSubject } from './subject.js';
 import type {
   Bus,
@@ -27,9 +28,6 @@ export const DEFAULT_NATS_RECONNECT_TIME_WAIT_MS = 1_000;
 export const DEFAULT_NATS_CONNECT_TIMEOUT_MS = 5_000;
 /** Default longest wait of `close()` for in-flight handlers and the drain, ms. */
 export const DEFAULT_NATS_DRAIN_TIMEOUT_MS = 10_000;
-
-/** JetStream's deduplication header. */
-const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /**
  * The PubAck of a JetStream publish (`{ stream, seq, duplicate? }`).
@@ -99,10 +97,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     timeout: options.connectTimeoutMs ?? DEFAULT_NATS_CONNECT_TIMEOUT_MS,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
     // Without this, nats.js builds a RequestError and a TimeoutError (two stack captures) for
-    // every request in case it fails (4 % of the gateway's CPU per tool call in a bench profile
-    // when tool calls went through nc.request; they now use ReplyMux, but JetStream management
-    // and KV requests still go through nats.js). Failures are mapped to AppError codes by
-    // mapNatsError, which needs no caller stack.
+    // every request of its own (JetStream management, KV; tool calls use ReplyMux) in case it
+    // fails. Failures are mapped to AppError codes by mapNatsError, which needs no caller stack.
     noAsyncTraces: true,
   };
   if (options.user !== undefined) connectOptions.user = options.user;
@@ -256,16 +252,14 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
       assertPublishSubject(subject);
       assertDurableOptions(opts);
       data = encodePayload(payload);
-      headers = toNatsHeaders(outgoingHeaders(opts.headers));
+      // A JetStream publish is a request to the stream's subject with Nats-Msg-Id (deduplication),
+      // answered by a PubAck or an API error; a 503 means no stream takes the subject.
+      headers = toNatsHeaders({ ...outgoingHeaders(opts.headers), [MSG_ID_HEADER]: opts.msgId });
     } catch (err) {
       return Promise.reject(err);
     }
-    // A JetStream publish is a request to the stream's subject with Nats-Msg-Id (deduplication),
-    // answered by a PubAck or an API error; a 503 means no stream takes the subject.
-    const h = headers ?? toNatsHeaders({ [MSG_ID_HEADER]: opts.msgId });
-    if (headers !== undefined) headers.set(MSG_ID_HEADER, opts.msgId);
     return guarded(
-      async () => pubAck(await replies.request(subject, data, h, opts.timeoutMs)),
+      async () => pubAck(await replies.request(subject, data, headers, opts.timeoutMs)),
       (err) => mapNatsError(err, subject, opts.timeoutMs, isShut()),
     );
   };
