@@ -35,10 +35,10 @@ import {
  * warm-up and window (0: off), so that no row depends on what ran before it.
  * `--repeat N` runs the whole list N times, interleaved, and reports the median of each figure.
  * `--ab DIR_A,DIR_B` compares two built checkouts (before/after a change) on the full path;
- * `--ab-env-a` / `--ab-env-b K=V,…` add gateway variables to one side (`--ab-env-a` also
- * applies to the profiled gateway of `--profile`) (the same checkout
- * twice with `--ab-env-b MCP_AUDIT_ENABLED=false` measures what the audit costs), and
- * `--ab-node-a` / `--ab-node-b '--flag …'` add node flags to one side's gateway.
+ * `--ab-env-a` / `--ab-env-b K=V,…` add gateway variables to one side (the same checkout twice
+ * with `--ab-env-b MCP_AUDIT_ENABLED=false` measures what the audit costs); `--ab-env-a` also
+ * applies to the gateway of `--profile`. `--ab-node-a` / `--ab-node-b=--flag` add node flags to
+ * one side's gateway.
  *
  * `--profile` runs the full read path only, with `--cpu-prof` on the gateway and the
  * connector, and prints where their CPU goes.
@@ -94,14 +94,24 @@ const WRITE_16 = [-20, -10, -30, -15].map((v) =>
 const SDK_BODY = [toolCallBody('bench.echo', { text: 'hello' })];
 const ECHO_JSON = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'qsys.get_component', arguments: { component_name: 'Main Gain' } } };
 
-/** Concurrency of the unmeasured load that primes each row's servers (`--prime MS`). */
-const PRIME_CONCURRENCY = 16;
+/** Concurrency of unmeasured load: the JIT warm-up and the priming of each row (`--prime MS`). */
+const UNMEASURED_CONCURRENCY = 16;
 
 const rows: Row[] = [];
 const stopAll: Proc[] = [];
 
 function log(text: string): void {
   process.stderr.write(`${text}\n`);
+}
+
+/** Load that is not measured (JIT warm-up, priming): concurrency 16 for `durationMs`. */
+async function unmeasured(makeTarget: (concurrency: number) => ClosableTarget | Promise<ClosableTarget>, durationMs: number): Promise<void> {
+  const target = await makeTarget(UNMEASURED_CONCURRENCY);
+  try {
+    await runLoad(target, { concurrency: UNMEASURED_CONCURRENCY, warmupMs: 0, durationMs }, { onStart: () => {}, onEnd: () => {} });
+  } finally {
+    await target.close();
+  }
 }
 
 /** Runs one scenario window and returns its row (logged as it goes). */
@@ -118,12 +128,7 @@ async function run(
     // Every server enters its window busy, whatever ran before it: a gateway that sat idle for
     // ~10 s while the floors ran cost 1.5 ms per call at concurrency 1 for the next 4 s, against
     // 0.95 ms when it was already serving (docs/performance.md, "Order effect").
-    const primer = await makeTarget(PRIME_CONCURRENCY);
-    try {
-      await runLoad(primer, { concurrency: PRIME_CONCURRENCY, warmupMs: 0, durationMs: primeMs }, { onStart: () => {}, onEnd: () => {} });
-    } finally {
-      await primer.close();
-    }
+    await unmeasured(makeTarget, primeMs);
   }
   const target = await makeTarget(concurrency);
   try {
@@ -144,9 +149,7 @@ const mcp = (urls: string[], bodies: Buffer[]) => (concurrency: number): Closabl
 
 /** Unmeasured load (JIT warm-up) on one endpoint. */
 async function warm(url: string, bodies: Buffer[]): Promise<void> {
-  const target = mcp([url], bodies)(16);
-  await runLoad(target, { concurrency: 16, warmupMs: 0, durationMs: prewarmMs }, { onStart: () => {}, onEnd: () => {} });
-  await target.close();
+  await unmeasured(mcp([url], bodies), prewarmMs);
 }
 
 /** One sequential call through a fresh target (for the exact Core round-trip counts). */
@@ -518,7 +521,7 @@ async function benchMode(): Promise<void> {
     machineText(m),
     '',
     `Windows of ${durationMs} ms after ${warmupMs} ms of warm-up, each server JIT-warmed for ${prewarmMs} ms first` +
-      `${primeMs > 0 ? ` and primed with ${primeMs} ms of unmeasured load at concurrency ${PRIME_CONCURRENCY} before each row (the audit consumer rows excepted)` : ''}; closed loop; latencies exact (sorted); ` +
+      `${primeMs > 0 ? ` and primed with ${primeMs} ms of unmeasured load at concurrency ${UNMEASURED_CONCURRENCY} before each row (the audit consumer rows excepted)` : ''}; closed loop; latencies exact (sorted); ` +
       `CPU from /proc/<pid>/task/*/schedstat. ${repeat > 1 ? `Every scenario ran ${repeat} times, interleaved; each figure is the median of its ${repeat} windows (peak RSS: the highest).` : ''}`,
     '',
     '## Scenarios',
