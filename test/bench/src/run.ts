@@ -125,8 +125,8 @@ async function run(
   extra: { note?: string; trips?: Record<string, number>; prime?: boolean } = {},
 ): Promise<Row> {
   if (primeMs > 0 && extra.prime !== false) {
-    // Every server enters its window busy, whatever ran before it: a gateway that sat idle for
-    // ~10 s while the floors ran cost 1.5 ms per call at concurrency 1 for the next 4 s, against
+    // Every server enters its window busy, whatever ran before it: a gateway that sat idle
+    // while the floors ran cost 1.5 ms per call at concurrency 1 for the next 4 s, against
     // 0.95 ms when it was already serving (docs/performance.md, "Order effect").
     await unmeasured(makeTarget, primeMs);
   }
