@@ -1,3 +1,5 @@
+import { DEFAULT_PROFILE, resolveProfile } from './profile.js';
+
 /** Defaults of the simulator process's environment, merged by {@link loadConfig}. */
 export const DEFAULT_CONFIG = {
   host: '127.0.0.1',
@@ -7,6 +9,7 @@ export const DEFAULT_CONFIG = {
   logLevel: 'info',
   adminPort: null,
   pair: false,
+  profile: DEFAULT_PROFILE,
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,6 +43,13 @@ export interface SimConfig {
   readonly backupWsPort: number;
   /** `SIM_BACKUP_TCP_PORT`: the backup Core's TCP port (pair only), `off` = none. @default tcpPort + 1, 0 when tcpPort is 0, off when tcpPort is off */
   readonly backupTcpPort: number | null;
+  /**
+   * `SIM_PROFILE`: the Core's quirks and presets, comma-separated, lower case, checked (both
+   * Cores of a pair). @default 'full' (the documented Core, no quirk)
+   */
+  readonly profile: string;
+  /** `SIM_API_KEY`: the `apiKey` every request must carry; required with (and only with) the `api-key` quirk. Never logged. */
+  readonly apiKey: string | undefined;
 }
 
 /** The environment is invalid; `problems` lists every variable at fault. */
@@ -102,7 +112,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Si
   const wsPort = integer(env, 'SIM_WS_PORT', 0, 65_535, DEFAULT_CONFIG.wsPort, problems);
   const logLevel = text(env, 'LOG_LEVEL') ?? DEFAULT_CONFIG.logLevel;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
-  const config: SimConfig = {
+  const config: { -readonly [K in keyof SimConfig]: SimConfig[K] } = {
     host: text(env, 'SIM_HOST') ?? DEFAULT_CONFIG.host,
     wsPort,
     tcpPort,
@@ -115,7 +125,12 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Si
     pair: flag(env, 'SIM_PAIR', DEFAULT_CONFIG.pair, problems),
     backupWsPort: integer(env, 'SIM_BACKUP_WS_PORT', 0, 65_535, nextPort(wsPort) ?? 0, problems),
     backupTcpPort: port(env, 'SIM_BACKUP_TCP_PORT', nextPort(tcpPort), problems),
+    profile: DEFAULT_CONFIG.profile,
+    apiKey: text(env, 'SIM_API_KEY'),
   };
+  const profile = resolveProfile(text(env, 'SIM_PROFILE'), config.apiKey, 'SIM_PROFILE', 'SIM_API_KEY');
+  if ('problems' in profile) problems.push(...profile.problems);
+  else config.profile = profile.profile.names.join(',');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@qsys-mcp/observability';
 import type { ControlStore } from './control-store.js';
 import type { EngineInfo } from './design-types.js';
 import type { FaultInjector } from './faults.js';
+import type { CoreProfile } from './profile.js';
 import type { SnapshotBanks } from './snapshots.js';
 import type { RequestStats } from './stats.js';
 
@@ -30,4 +31,6 @@ export interface SimContext {
   readonly logger: Logger;
   /** Smallest AutoPoll period, ms. */
   readonly minAutoPollMs: number;
+  /** How this Core departs from the documented protocol (quirks); the full Core by default. */
+  readonly profile: CoreProfile;
 }

@@ -79,10 +79,13 @@ export function namedEntry(name: string, c: Control): NamedEntry {
   return e;
 }
 
-/** A control as `Component.GetControls` describes it. */
-export function describeControl(c: Control): Record<string, unknown> {
+/**
+ * A control as `Component.GetControls` describes it.
+ * @param withType false leaves `Type` out (the `no-control-type` quirk of some QRC mocks).
+ */
+export function describeControl(c: Control, withType = true): Record<string, unknown> {
   const s = c.spec;
-  const d: Record<string, unknown> = { Name: c.name, Type: s.type, Value: c.value };
+  const d: Record<string, unknown> = withType ? { Name: c.name, Type: s.type, Value: c.value } : { Name: c.name, Value: c.value };
   if (s.type === 'Float' || s.type === 'Integer' || s.type === 'Time') {
     d.ValueMin = s.valueMin;
     d.ValueMax = s.valueMax;

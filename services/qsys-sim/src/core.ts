@@ -1,4 +1,6 @@
 import { FaultInjector, type Faults } from './faults.js';
+import { profileInfo, type CoreProfile, type ProfileInfo } from './profile.js';
+import { encodeNotification, encodeResult } from './protocol.js';
 import { Session, type Connection } from './session.js';
 import { RequestStats, type SimulatorStats } from './stats.js';
 import { startTcpTransport } from './transports/tcp.js';
@@ -21,6 +23,25 @@ export interface MalformedOptions {
   text?: string;
   /** Also send a valid reply whose id no client used (`qsys-sim-unknown-<n>`). @default false */
   unknownId?: boolean;
+  /**
+   * Also send one valid JSON notification of this many bytes (an `EngineStatus` with the
+   * Core's engine status and a long `Padding` string), 1..{@link MAX_HUGE_FRAME_BYTES}. Given
+   * without `text`, it replaces the frame that is not JSON. @default none
+   */
+  huge?: number;
+}
+
+/** Largest `huge` frame `sendMalformed` sends, bytes (64 MiB). */
+export const MAX_HUGE_FRAME_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A syntactically valid `EngineStatus` notification of `bytes` bytes (or the smallest one
+ * when `bytes` is below it): the engine status plus a `Padding` string member.
+ */
+export function hugeFrame(engine: EngineInfo, bytes: number, jsonrpc: boolean): string {
+  const empty = encodeNotification('EngineStatus', { ...engine, Padding: '' }, jsonrpc);
+  const padding = 'x'.repeat(Math.max(0, bytes - empty.length));
+  return encodeNotification('EngineStatus', { ...engine, Padding: padding }, jsonrpc);
 }
 
 /** The default malformed frame: an `EngineStatus` notification cut short. */
@@ -39,6 +60,8 @@ export interface CoreOptions {
   readonly idleTimeoutMs: number;
   readonly minAutoPollMs: number;
   readonly credentials: Credentials | undefined;
+  /** The Core's quirks (the same for both Cores of a pair). */
+  readonly profile: CoreProfile;
   readonly logger: Logger;
   /** Engine fields that differ from the design's (a pair's State and IsRedundant). */
   readonly engine?: EnginePatch;
@@ -52,6 +75,8 @@ export interface Core {
   readonly tcpPort: number | null;
   readonly wsUrl: string;
   readonly connectionCount: number;
+  /** The Core's profile (names, quirks, methods answered). */
+  readonly profile: ProfileInfo;
   stats(): SimulatorStats;
   resetStats(): void;
   engineStatus(): EngineInfo;
@@ -94,6 +119,7 @@ export async function startCore(shared: SharedDesign, options: CoreOptions): Pro
     faults,
     logger,
     minAutoPollMs: options.minAutoPollMs,
+    profile: options.profile,
   };
   const sessions = new Set<Session>();
   const createSession = (conn: Connection): Session => {
@@ -143,6 +169,7 @@ export async function startCore(shared: SharedDesign, options: CoreOptions): Pro
       get connectionCount() {
         return transports.reduce((n, t) => n + t.connectionCount, 0);
       },
+      profile: profileInfo(options.profile),
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
       engineStatus: () => copyEngine(ctx.engine),
@@ -163,11 +190,19 @@ export async function startCore(shared: SharedDesign, options: CoreOptions): Pro
         return n;
       },
       sendMalformed: (malformed = {}) => {
-        const text = malformed.text ?? MALFORMED_FRAME;
-        for (const s of sessions) {
-          s.sendRaw(text);
-          if (malformed.unknownId) s.sendRaw(`{"jsonrpc":"2.0","id":"${UNKNOWN_ID_PREFIX}${++unknownIds}","result":true}`);
+        const { huge, unknownId } = malformed;
+        if (huge !== undefined && (!Number.isInteger(huge) || huge < 1 || huge > MAX_HUGE_FRAME_BYTES)) {
+          throw new RangeError(`huge must be an integer from 1 to ${MAX_HUGE_FRAME_BYTES} (bytes)`);
         }
+        const text = malformed.text ?? (huge === undefined ? MALFORMED_FRAME : undefined);
+        // Built once for every connection: up to 64 MiB.
+        const big = huge === undefined ? undefined : hugeFrame(ctx.engine, huge, options.profile.jsonrpc);
+        for (const s of sessions) {
+          if (text !== undefined) s.sendRaw(text);
+          if (big !== undefined) s.sendRaw(big);
+          if (unknownId) s.sendRaw(encodeResult(`${UNKNOWN_ID_PREFIX}${++unknownIds}`, true, options.profile.jsonrpc));
+        }
+        if (huge !== undefined) logger.info({ role, bytes: big?.length, connections: sessions.size }, 'huge frame sent');
         return sessions.size;
       },
       close: () => (closed ??= closeAll()),

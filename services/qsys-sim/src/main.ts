@@ -1,6 +1,7 @@
 import { createLogger, createShutdown } from '@qsys-mcp/observability';
 import { startAdminServer } from './admin/admin-server.js';
 import { ConfigError, loadConfig, type SimConfig } from './config.js';
+import { isDefaultProfile } from './profile.js';
 import { startSimulatorPair } from './simulator-pair.js';
 import { startSimulator } from './simulator.js';
 import type { Simulator, SimulatorPair } from './simulator-types.js';
@@ -26,6 +27,8 @@ try {
     username: config.username,
     password: config.password,
     idleTimeoutMs: config.idleTimeoutMs,
+    profile: config.profile,
+    apiKey: config.apiKey,
     logger,
   };
   let target: Simulator | SimulatorPair;
@@ -49,9 +52,11 @@ try {
     shutdown.add({ name: 'admin', close: () => server.close() });
     admin = { adminPort: server.port, adminUrl: server.url };
   }
+  // A profile other than the full Core is named on the ready line (its quirks, never the key).
+  const profile = isDefaultProfile(primary.profile) ? {} : { profile: config.profile, quirks: primary.profile.quirks };
   // The one line e2e tests parse to find the ports.
   logger.info(
-    { wsPort: primary.wsPort, tcpPort: primary.tcpPort, wsUrl: primary.wsUrl, design: primary.design.name, pair: config.pair, ...backupFields, ...admin },
+    { wsPort: primary.wsPort, tcpPort: primary.tcpPort, wsUrl: primary.wsUrl, design: primary.design.name, pair: config.pair, ...profile, ...backupFields, ...admin },
     'ready',
   );
 } catch (err) {

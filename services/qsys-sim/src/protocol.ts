@@ -33,6 +33,8 @@ export type RpcId = string | number | null;
 
 /** An error a method handler throws; the session turns it into a JSON-RPC error reply. */
 export class RpcError extends Error {
+  /** Which entry of {@link QRC_ERRORS} this is. */
+  readonly kind: QrcErrorName;
   readonly code: number;
   /** Why, for the simulator's log; the wire text stays the Core's. */
   readonly detail: string | undefined;
@@ -40,6 +42,7 @@ export class RpcError extends Error {
     const entry = QRC_ERRORS[name];
     super(entry.message);
     this.name = 'RpcError';
+    this.kind = name;
     this.code = entry.code;
     this.detail = detail;
   }
@@ -57,24 +60,32 @@ function encodeId(id: RpcId): string {
   return typeof id === 'number' ? String(id) : JSON.stringify(id);
 }
 
-/** Builds a success reply frame (without transport framing). */
-export function encodeResult(id: RpcId, result: unknown): string {
+/** The opening of every frame: with `"jsonrpc":"2.0"`, or without it (the `no-jsonrpc` quirk). */
+function open(jsonrpc: boolean): string {
+  return jsonrpc ? '{"jsonrpc":"2.0",' : '{';
+}
+
+/**
+ * Builds a success reply frame (without transport framing).
+ * @param jsonrpc whether the frame carries `"jsonrpc":"2.0"` (a Core does; some mocks do not).
+ */
+export function encodeResult(id: RpcId, result: unknown, jsonrpc = true): string {
   const body = result instanceof RawJson ? result.json : JSON.stringify(result ?? null);
-  return `{"jsonrpc":"2.0","id":${encodeId(id)},"result":${body}}`;
+  return `${open(jsonrpc)}"id":${encodeId(id)},"result":${body}}`;
 }
 
 /** Builds an error reply frame with the code and text of `name`. */
-export function encodeError(id: RpcId, name: QrcErrorName): string {
+export function encodeError(id: RpcId, name: QrcErrorName, jsonrpc = true): string {
   const { code, message } = QRC_ERRORS[name];
-  return `{"jsonrpc":"2.0","id":${encodeId(id)},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
+  return `${open(jsonrpc)}"id":${encodeId(id)},"error":{"code":${code},"message":${JSON.stringify(message)}}}`;
 }
 
 /** Builds an error reply frame from a thrown {@link RpcError}. */
-export function encodeRpcError(id: RpcId, err: RpcError): string {
-  return `{"jsonrpc":"2.0","id":${encodeId(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`;
+export function encodeRpcError(id: RpcId, err: RpcError, jsonrpc = true): string {
+  return `${open(jsonrpc)}"id":${encodeId(id)},"error":{"code":${err.code},"message":${JSON.stringify(err.message)}}}`;
 }
 
 /** Builds a server-to-client notification frame (no id). */
-export function encodeNotification(method: string, params: unknown): string {
-  return `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
+export function encodeNotification(method: string, params: unknown, jsonrpc = true): string {
+  return `${open(jsonrpc)}"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
 }

@@ -71,7 +71,7 @@ export class Session implements SessionApi {
 
   /** Sends a notification (no id); a hung Core (`unresponsive`) sends nothing. */
   notify(method: string, params: unknown): void {
-    if (!this.closed && !this.ctx.faults.unresponsive) this.conn.send(encodeNotification(method, params));
+    if (!this.closed && !this.ctx.faults.unresponsive) this.conn.send(encodeNotification(method, params, this.ctx.profile.jsonrpc));
   }
 
   /** Sends a frame as is (fault injection: malformed or unsolicited frames). */
@@ -88,7 +88,7 @@ export class Session implements SessionApi {
 
   private fail(id: RpcId, name: QrcErrorName, why: string): void {
     this.log.debug({ id, why }, 'request rejected');
-    this.reply(encodeError(id, name));
+    this.reply(encodeError(id, name, this.ctx.profile.jsonrpc));
   }
 
   /** Handles one received frame (text of one JSON-RPC message). */
@@ -107,7 +107,7 @@ export class Session implements SessionApi {
       this.fail(null, 'INVALID_REQUEST', 'not a JSON object');
       return;
     }
-    const req = msg as { id?: unknown; method?: unknown; params?: unknown };
+    const req = msg as { id?: unknown; method?: unknown; params?: unknown; apiKey?: unknown };
     const hasId = 'id' in req;
     const id = req.id;
     if (hasId && typeof id !== 'string' && typeof id !== 'number' && id !== null) {
@@ -122,7 +122,14 @@ export class Session implements SessionApi {
     const method = req.method;
     this.ctx.stats.count(method);
     if (this.ctx.faults.unresponsive) return;
-    const handler = METHODS.get(method);
+    const profile = this.ctx.profile;
+    // The api-key quirk (QRWC 1.0 / Designer 10.5): every request, NoOp and Logon included.
+    // What a Core answers to a missing or wrong key is undocumented; 10 is the auth error.
+    if (profile.apiKey !== undefined && req.apiKey !== profile.apiKey) {
+      if (hasId) this.fail(rid, 'LOGON_REQUIRED', req.apiKey === undefined ? 'no apiKey' : 'wrong apiKey');
+      return;
+    }
+    const handler = profile.methods === null || profile.methods.has(method) ? METHODS.get(method) : undefined;
     if (!handler) {
       if (hasId) this.fail(rid, 'METHOD_NOT_FOUND', method);
       return;
@@ -146,16 +153,17 @@ export class Session implements SessionApi {
     } catch (err) {
       if (!hasId) return;
       if (err instanceof RpcError) {
-        this.log.debug({ id: rid, method, code: err.code, why: err.detail }, 'request failed');
-        this.reply(encodeRpcError(rid, err));
+        const substitute = profile.errorSubstitutes.get(err.kind);
+        this.log.debug({ id: rid, method, code: err.code, why: err.detail, answered: substitute }, 'request failed');
+        this.reply(substitute ? encodeError(rid, substitute, profile.jsonrpc) : encodeRpcError(rid, err, profile.jsonrpc));
       } else {
         this.log.error({ err, method }, 'method handler crashed');
-        this.reply(encodeError(rid, 'SERVER_ERROR'));
+        this.reply(encodeError(rid, 'SERVER_ERROR', profile.jsonrpc));
       }
       return;
     }
     // Without an id it is a notification: done, but never answered.
-    if (hasId) this.reply(encodeResult(rid, result));
+    if (hasId) this.reply(encodeResult(rid, result, profile.jsonrpc));
   }
 
   /** Frees everything of the connection (change groups, AutoPoll, idle timer). Idempotent. */

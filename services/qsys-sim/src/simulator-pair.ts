@@ -1,7 +1,7 @@
 import { createSilentLogger } from '@qsys-mcp/observability';
 import { startCore, type Core } from './core.js';
 import { SharedDesign } from './shared-design.js';
-import { coreSettings, DEFAULT_SIMULATOR_OPTIONS, loadInto, resolveDesign, simulatorOf, tcpPortOf } from './simulator.js';
+import { coreSettings, DEFAULT_SIMULATOR_OPTIONS, loadInto, logProfile, resolveDesign, simulatorOf, tcpPortOf } from './simulator.js';
 import type { EngineState } from './design-types.js';
 import type { Simulator, SimulatorPair, SimulatorPairOptions } from './simulator-types.js';
 
@@ -10,12 +10,15 @@ import type { Simulator, SimulatorPair, SimulatorPairOptions } from './simulator
  * `IsRedundant: true`, sharing one design and control state (as redundant Cores mirror
  * theirs). The primary starts `Active`, the backup `Standby` (which answers -32604 to every
  * method but NoOp, Logon and StatusGet).
- * @throws {DesignError} when the design cannot be loaded; a listen error (EADDRINUSE) as is.
+ * @throws {DesignError} when the design cannot be loaded; ConfigError for an invalid
+ *   profile; a listen error (EADDRINUSE) as is.
  */
 export async function startSimulatorPair(options: SimulatorPairOptions = {}): Promise<SimulatorPair> {
   const settings = coreSettings(options);
   const logger = options.logger ?? createSilentLogger();
   const shared = new SharedDesign(await resolveDesign(options), settings.rampStepMs);
+  // One profile for both Cores, as both run the same firmware.
+  logProfile(options.logger, settings.profile);
   const primaryCore = await startCore(shared, {
     ...settings,
     role: 'primary',

@@ -2,6 +2,7 @@ import type { Logger } from '@qsys-mcp/observability';
 import type { CoreRole, MalformedOptions } from './core.js';
 import type { EngineInfo, EngineState, EngineStatusCode } from './design-types.js';
 import type { Faults } from './faults.js';
+import type { ProfileInfo, ProfileSpec } from './profile.js';
 import type { DesignInfo } from './shared-design.js';
 import type { SimulatorStats } from './stats.js';
 import type { ControlType, Direction, SetInput } from './values.js';
@@ -28,6 +29,14 @@ export interface SimulatorOptions {
   rampStepMs?: number;
   /** Smallest AutoPoll period, ms (faster Rates are raised to it). @default 20 */
   minAutoPollMs?: number;
+  /**
+   * Quirks and presets the Core has (`'legacy-firmware'`, `'minimal,api-key'`,
+   * `['no-jsonrpc', 'no-autopoll']`): a comma-separated list or an array; see PROFILE_QUIRKS
+   * and PROFILE_PRESETS. A pair's two Cores share it. @default 'full' (no quirk)
+   */
+  profile?: ProfileSpec;
+  /** The key every request must carry as `apiKey`; required with (and only with) the `api-key` quirk. */
+  apiKey?: string;
   /** pino logger. @default a silent logger */
   logger?: Logger;
 }
@@ -75,6 +84,8 @@ export interface Simulator {
   readonly tcpPort: number | null;
   /** `ws://host:port/qrc-public-api/v0`. */
   readonly wsUrl: string;
+  /** The Core's profile: names as given, quirks in force, methods answered (null = all). */
+  readonly profile: ProfileInfo;
   /** The running design (changes with {@link loadDesign}). */
   readonly design: DesignInfo;
   /** Open connections over both transports. */
@@ -116,7 +127,9 @@ export interface Simulator {
   dropConnections(): number;
   /**
    * Sends every connection a frame that is not valid JSON and, with `unknownId`, a reply to a
-   * request nobody sent. Returns the number of connections reached.
+   * request nobody sent; with `huge`, a valid notification of that many bytes (then the frame
+   * that is not JSON only when `text` is given). Returns the number of connections reached.
+   * @throws RangeError when `huge` is not an integer from 1 to 64 MiB.
    */
   sendMalformed(options?: MalformedOptions): number;
   /**

@@ -1,6 +1,8 @@
 import { createSilentLogger } from '@qsys-mcp/observability';
+import { ConfigError } from './config.js';
 import { startCore, type Core, type CoreRole, type EnginePatch } from './core.js';
 import { DEFAULT_DESIGN_PATH, loadDesign, parseDesign } from './design.js';
+import { isDefaultProfile, resolveProfile, type CoreProfile } from './profile.js';
 import { SharedDesign } from './shared-design.js';
 import { coerceInput } from './values.js';
 import type { Control } from './control.js';
@@ -46,23 +48,36 @@ export async function loadInto(shared: SharedDesign, source: DesignSource): Prom
   return shared.info;
 }
 
-/** The per-Core settings of a {@link SimulatorOptions}, with the defaults applied. */
+/**
+ * The per-Core settings of a {@link SimulatorOptions}, with the defaults applied.
+ * @throws {ConfigError} when the profile names an unknown quirk or preset, or its API key is missing.
+ */
 export function coreSettings(options: SimulatorOptions): {
   host: string;
   idleTimeoutMs: number;
   minAutoPollMs: number;
   rampStepMs: number;
   credentials: { username: string | undefined; password: string | undefined } | undefined;
+  profile: CoreProfile;
 } {
   const o = { ...DEFAULT_SIMULATOR_OPTIONS, ...options };
   const auth = options.username !== undefined || options.password !== undefined;
+  const resolved = resolveProfile(options.profile, options.apiKey);
+  if ('problems' in resolved) throw new ConfigError(resolved.problems);
   return {
     host: o.host,
     idleTimeoutMs: o.idleTimeoutMs,
     minAutoPollMs: o.minAutoPollMs,
     rampStepMs: o.rampStepMs,
     credentials: auth ? { username: options.username, password: options.password } : undefined,
+    profile: resolved.profile,
   };
+}
+
+/** Logs a profile other than the full Core once at start (names and quirks; never the key). */
+export function logProfile(logger: SimulatorOptions['logger'], profile: CoreProfile): void {
+  if (!logger || isDefaultProfile(profile)) return;
+  logger.info({ profile: profile.names.join(','), quirks: profile.quirks, methods: profile.methods ? [...profile.methods] : null }, 'core profile');
 }
 
 /** A TCP port option as a Core takes it (null = off). */
@@ -89,6 +104,7 @@ export function simulatorOf(core: Core, shared: SharedDesign): Simulator {
     wsPort: core.wsPort,
     tcpPort: core.tcpPort,
     wsUrl: core.wsUrl,
+    profile: core.profile,
     get design() {
       return shared.info;
     },
@@ -115,14 +131,17 @@ export function simulatorOf(core: Core, shared: SharedDesign): Simulator {
 }
 
 /**
- * Loads the design and starts a simulated Q-SYS Core on WebSocket and (unless disabled) TCP.
- * @throws {DesignError} when the design cannot be loaded; a listen error (EADDRINUSE) as is.
+ * Loads the design and starts a simulated Q-SYS Core on WebSocket and (unless disabled) TCP,
+ * with the quirks of `options.profile` (the full, documented Core by default).
+ * @throws {ConfigError} for an invalid profile (unknown name, api-key without apiKey);
+ *   {DesignError} when the design cannot be loaded; a listen error (EADDRINUSE) as is.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const settings = coreSettings(options);
   const logger = options.logger ?? createSilentLogger();
   const shared = new SharedDesign(await resolveDesign(options), settings.rampStepMs);
   const role: CoreRole = 'primary';
+  logProfile(options.logger, settings.profile);
   const core = await startCore(shared, {
     ...settings,
     role,

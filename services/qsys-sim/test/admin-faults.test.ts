@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MALFORMED_FRAME, NO_FAULTS, UNKNOWN_ID_PREFIX, startAdminServer, startSimulator, type AdminServer, type Simulator } from '../src/index.js';
+import { MALFORMED_FRAME, MAX_HUGE_FRAME_BYTES, NO_FAULTS, UNKNOWN_ID_PREFIX, startAdminServer, startSimulator, type AdminServer, type Simulator } from '../src/index.js';
 import { admin, adminOk } from './support/admin-client.js';
 import { RawTcpClient, type Frame } from './support/tcp-client.js';
 import { waitUntil } from './support/wait.js';
@@ -152,6 +152,31 @@ describe('faults through the admin interface', () => {
     // The connections stay usable.
     expect(await tcp.result('NoOp', {})).toBe(true);
     expect((await ws.call('NoOp', {})).result).toBe(true);
+  });
+
+  it('sends one valid JSON notification of the asked size (huge), without the garbage frame unless text is given', async () => {
+    const tcp = await tcpClient();
+    const ws = await wsClient();
+    // Above the 4 MiB the simulator itself accepts from clients.
+    const bytes = 5 * 1024 * 1024 + 3;
+    const answer = await adminOk(server.url, '/admin/malformed', { huge: bytes });
+    expect(answer.sent.primary).toBe(2);
+    for (const c of [tcp, ws]) {
+      const frame: Frame = await c.waitFor((f) => f.method === 'EngineStatus', 'the huge EngineStatus');
+      // The simulator wrote it with JSON.stringify: serialising it again gives the same bytes.
+      expect(JSON.stringify(frame)).toHaveLength(bytes);
+      expect(frame.jsonrpc).toBe('2.0');
+      expect(frame.params).toMatchObject({ State: 'Active', DesignName: 'Sim-Auditorium', Status: { Code: 0, String: 'OK' } });
+      expect(frame.params.Padding).toMatch(/^x{5000000,}$/);
+      // A later round trip proves that no frame that is not JSON came with it.
+      expect((await c.call('NoOp', {})).result).toBe(true);
+      expect(c.garbage).toEqual([]);
+    }
+    await adminOk(server.url, '/admin/malformed', { huge: 1000, text: 'junk', unknownId: true });
+    await tcp.waitFor((f) => typeof f.id === 'string' && f.id.startsWith(UNKNOWN_ID_PREFIX), 'the unknown-id reply');
+    expect(tcp.garbage).toEqual(['junk']);
+    expect(JSON.stringify(await tcp.waitFor((f) => f.method === 'EngineStatus', 'the small padded frame'))).toHaveLength(1000);
+    expect(() => sim.sendMalformed({ huge: MAX_HUGE_FRAME_BYTES + 1 })).toThrow(RangeError);
   });
 
   it('drops every connection', async () => {

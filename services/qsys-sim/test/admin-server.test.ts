@@ -73,6 +73,9 @@ describe('the admin interface', () => {
       ['/admin/drop', { core: 'third' }, "body.core: must be 'primary' or 'backup' (or absent: every Core)"],
       ['/admin/drop', { all: true }, 'body.all: unknown key (allowed: core)'],
       ['/admin/malformed', { unknownId: 'yes' }, 'body.unknownId: must be a boolean'],
+      ['/admin/malformed', { huge: 0 }, 'body.huge: must be an integer from 1 to 67108864 (bytes)'],
+      ['/admin/malformed', { huge: 67_108_865 }, 'body.huge: must be an integer from 1 to 67108864 (bytes)'],
+      ['/admin/malformed', { huge: '1MB' }, 'body.huge: must be an integer from 1 to 67108864 (bytes)'],
       ['/admin/design', {}, 'body: must give exactly one of path (a design file) and design (a design object)'],
       ['/admin/design', { design: [] }, 'body.design: must be a design object'],
     ];

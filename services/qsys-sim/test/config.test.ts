@@ -16,6 +16,8 @@ describe('loadConfig', () => {
       pair: false,
       backupWsPort: 8082,
       backupTcpPort: 1711,
+      profile: 'full',
+      apiKey: undefined,
     });
   });
 
@@ -43,5 +45,36 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).code).toBe('SIM_CONFIG_INVALID');
     expect((err as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('reads SIM_PROFILE (quirks and presets, any case, spaces) and SIM_API_KEY', () => {
+    expect(loadConfig({ SIM_PROFILE: ' Legacy-Firmware , no-jsonrpc,legacy-firmware ' })).toMatchObject({ profile: 'legacy-firmware,no-jsonrpc', apiKey: undefined });
+    expect(loadConfig({ SIM_PROFILE: 'minimal,api-key', SIM_API_KEY: 's3cret' })).toMatchObject({ profile: 'minimal,api-key', apiKey: 's3cret' });
+    expect(loadConfig({ SIM_PROFILE: '' }).profile).toBe('full');
+  });
+
+  it('rejects unknown profile names, listing the valid ones, and api-key without SIM_API_KEY', () => {
+    const problemsOf = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).code).toBe('SIM_CONFIG_INVALID');
+        return (err as ConfigError).problems;
+      }
+      throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+    };
+    expect(problemsOf({ SIM_PROFILE: 'minimal,fast-core' })).toEqual([
+      'SIM_PROFILE="minimal,fast-core": unknown profile name "fast-core" (valid quirks: no-jsonrpc, set-result-true, set-result-null, no-autopoll, no-component-get, names-invalid-params, no-control-type, api-key; valid presets: full, minimal, legacy-firmware, tcp-mock)',
+    ]);
+    expect(problemsOf({ SIM_PROFILE: 'api-key' })).toEqual(['SIM_API_KEY: is required by the api-key quirk (the key every request must carry)']);
+    expect(problemsOf({ SIM_API_KEY: 'k' })).toEqual(['SIM_API_KEY: is set but the profile has no api-key quirk (add api-key to SIM_PROFILE)']);
+    expect(problemsOf({ SIM_PROFILE: 'legacy-firmware,tcp-mock' })).toEqual([
+      'SIM_PROFILE: set-result-true and set-result-null exclude each other (legacy-firmware has the first, tcp-mock the second)',
+    ]);
+    // Listed together with the other variables' problems; the key itself is never quoted.
+    const all = problemsOf({ SIM_PROFILE: 'nope', SIM_WS_PORT: 'x', SIM_API_KEY: 'do-not-print' });
+    expect(all).toHaveLength(3);
+    expect(all.join('\n')).not.toContain('do-not-print');
   });
 });

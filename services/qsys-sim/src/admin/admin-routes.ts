@@ -1,5 +1,6 @@
 import { checkKeys, isObj, Problems, type Obj } from '../design-check.js';
 import { ENGINE_STATES, type EngineState, type EngineStatusCode } from '../design-types.js';
+import { MAX_HUGE_FRAME_BYTES } from '../core.js';
 import { NO_FAULTS, validateFaults } from '../faults.js';
 import { AdminError } from './admin-error.js';
 import { perCore, statusOf, type AdminTarget } from './admin-target.js';
@@ -97,13 +98,16 @@ export const ADMIN_ROUTES: ReadonlyMap<string, AdminRoute> = new Map<string, Adm
     {
       method: 'POST',
       handler: (body, target) => {
-        const cores = coresOf(body, target, ['text', 'unknownId']);
+        const cores = coresOf(body, target, ['text', 'unknownId', 'huge']);
         const p = new Problems();
-        const { text, unknownId } = body;
+        const { text, unknownId, huge } = body;
         if (text !== undefined && (typeof text !== 'string' || text === '')) p.add('body.text', 'must be a non-empty string');
         if (unknownId !== undefined && typeof unknownId !== 'boolean') p.add('body.unknownId', 'must be a boolean');
+        if (huge !== undefined && (typeof huge !== 'number' || !Number.isInteger(huge) || huge < 1 || huge > MAX_HUGE_FRAME_BYTES)) {
+          p.add('body.huge', `must be an integer from 1 to ${MAX_HUGE_FRAME_BYTES} (bytes)`);
+        }
         rejectIf(p);
-        const options = { ...(typeof text === 'string' ? { text } : {}), unknownId: unknownId === true };
+        const options = { ...(typeof text === 'string' ? { text } : {}), ...(typeof huge === 'number' ? { huge } : {}), unknownId: unknownId === true };
         return { sent: perCore(cores, (c) => c.sendMalformed(options)) };
       },
     },

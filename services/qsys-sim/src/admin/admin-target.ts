@@ -1,6 +1,7 @@
 import type { CoreRole } from '../core.js';
 import type { EngineInfo } from '../design-types.js';
 import type { Faults } from '../faults.js';
+import type { ProfileInfo } from '../profile.js';
 import type { DesignInfo } from '../shared-design.js';
 import type { DesignSource, Simulator, SimulatorPair } from '../simulator-types.js';
 import type { SimulatorStats } from '../stats.js';
@@ -21,6 +22,8 @@ export interface AdminCoreStatus {
   readonly tcpPort: number | null;
   readonly wsUrl: string;
   readonly connections: number;
+  /** The Core's profile: names, quirks in force, methods answered (null = all); never the API key. */
+  readonly profile: ProfileInfo;
   readonly engine: EngineInfo;
   readonly faults: Faults;
   readonly stats: SimulatorStats;
@@ -61,7 +64,7 @@ export function perCore<T>(cores: readonly Simulator[], fn: (core: Simulator) =>
   return out;
 }
 
-/** The state of every Core: design, ports, connections, engine status, faults, stats. */
+/** The state of every Core: design, ports, connections, profile, engine status, faults, stats. */
 export function statusOf(target: AdminTarget): AdminStatus {
   const cores = [...target.cores.values()];
   const first = cores[0];
@@ -76,6 +79,7 @@ export function statusOf(target: AdminTarget): AdminStatus {
       tcpPort: c.tcpPort,
       wsUrl: c.wsUrl,
       connections: c.connectionCount,
+      profile: c.profile,
       engine: c.engineStatus(),
       faults: c.faults(),
       stats: c.stats(),

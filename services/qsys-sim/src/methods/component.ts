@@ -17,7 +17,7 @@ export const componentMethods: MethodTable = {
 
   'Component.GetControls': (params, _session, ctx) => {
     const comp = findComponent(ctx, paramsObject(params).Name);
-    return { Name: comp.name, Controls: comp.list.map((c) => describeControl(ctx.store.refresh(c))) };
+    return { Name: comp.name, Controls: comp.list.map((c) => describeControl(ctx.store.refresh(c), ctx.profile.controlType)) };
   },
 
   'Component.Get': (params, _session, ctx) => {
@@ -32,22 +32,33 @@ export const componentMethods: MethodTable = {
     return { Name: comp.name, Controls: controls };
   },
 
-  // All entries are checked before any is applied: one unknown control (8) or unusable
-  // value (-32602) rejects the whole call.
+  // Partial writes, as QSC documents ("returns a list of unknown controls"): entries naming an
+  // unknown control are skipped, every other one is applied. Values are checked first, so an
+  // unusable value for a known control (-32602) still rejects the whole call unapplied.
   'Component.Set': (params, _session, ctx) => {
     const p = paramsObject(params);
     const comp = findComponent(ctx, p.Name);
-    const pending: PendingSet[] = requireArray(p.Controls, 'Controls').map((entry) => {
+    const pending: PendingSet[] = [];
+    const unknown: string[] = [];
+    for (const entry of requireArray(p.Controls, 'Controls')) {
       if (typeof entry !== 'object' || entry === null) throw new RpcError('INVALID_PARAMS', 'Controls[] must be objects');
       const e = entry as SetInput & { Name?: unknown; Ramp?: unknown };
-      const control = findControl(comp, requireString(e.Name, 'Controls[].Name'));
+      const name = requireString(e.Name, 'Controls[].Name');
+      const control = comp.controls.get(name);
+      if (!control) {
+        if (!unknown.includes(name)) unknown.push(name);
+        continue;
+      }
       const value = coerceInput(control.spec, e);
       if (!value) throw new RpcError('INVALID_PARAMS', `no usable Value/Position/String for ${control.name}`);
-      return { control, value, rampMs: rampMs(e.Ramp) };
-    });
+      pending.push({ control, value, rampMs: rampMs(e.Ramp) });
+    }
     for (const s of pending) ctx.store.set(s.control, s.value, s.rampMs);
+    // Firmware without ResponseValues (set-result-true) and some mocks (set-result-null).
+    if (ctx.profile.setResult === 'true') return true;
+    if (ctx.profile.setResult === 'null') return null;
     // Mid-ramp, the reply holds the current value (where the ramp starts), like a Get would.
     if (p.ResponseValues) return pending.map((s) => componentEntry(comp.name, s.control));
-    return true;
+    return unknown.length === 0 ? true : unknown;
   },
 };
