@@ -55,10 +55,11 @@ export function machine(natsBinary = 'nats-server'): Machine {
     loadAvgStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     date: new Date().toISOString(),
     commit: git(['rev-parse', '--short', 'HEAD']) || exportedFrom(),
+    // `git()` trims its output, so the first line may have lost the blank of its status column.
     dirty: git(['status', '--porcelain', '--', 'libs', 'services'])
       .split('\n')
       .filter((l) => l.length > 0)
-      .map((l) => l.slice(3)),
+      .map((l) => l.replace(/^\s*\S+\s+/, '')),
   };
 }
 

@@ -10,6 +10,9 @@ import { auditFigures, AuditWatch } from './audit.js';
 import { idleTable, machine, machineText, table, type IdleFigures } from './report.js';
 import { summariseProfiles } from './profile-summary.js';
 import { runLoad, type Target } from './load.js';
+import { runSoak, soakTable, type SoakProc } from './soak.js';
+import type { MixEntry } from './open-loop.js';
+import { compareSnapshots, heapSnapshot } from './heap-snapshot.js';
 import {
   busTarget,
   httpTarget,
@@ -42,7 +45,26 @@ import {
  *
  * `--profile` runs the full read path only, with `--cpu-prof` on the gateway and the
  * connector, and prints where their CPU goes.
+ *
+ * `--soak MS [--rate 50] [--sample 5000]` runs only the split stack with the audit service under
+ * an open-loop mix of reads and writes at a fixed rate for MS and prints every service's RSS
+ * and heap at start, middle and end with their slopes over the second half (soak.ts).
  */
+
+const USAGE = `node test/bench/dist/run.js [options]    (npm run bench -- [options])
+  --duration MS --warmup MS --prewarm MS --prime MS --repeat N   window lengths, repeats
+  --only floors,sdk,read,standalone,replicas,write,logging,auditcost,audit
+  --out FILE.md --keep-logs
+  --profile [--profile-scenario read|write16|idle]              --cpu-prof on gateway, connector, simulator
+  --ab DIR_A,DIR_B [--ab-env-a K=V,...] [--ab-env-b ...] [--ab-node-a FLAGS] [--ab-node-b FLAGS]
+  --soak MS [--rate N] [--sample MS] [--soak-snapshots]
+      memory soak: nats-server, simulator, connector, gateway and audit service under an
+      open-loop mix (reads, 1- and 16-control writes) of N calls/s (default 50) for MS;
+      RSS (VmRSS) and V8 heap in use (the services' /metrics) sampled every --sample MS
+      (default 5000); prints start/middle/end and the least-squares slope over the second
+      half, MB/min, per service. --soak-snapshots: heap snapshots of the connector at the
+      middle and the end, compared by constructor (distorts the memory figures).
+  --help`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -61,8 +83,17 @@ const { values: opts } = parseArgs({
     'ab-node-b': { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
     'profile-scenario': { type: 'string', default: 'read' },
+    soak: { type: 'string' },
+    rate: { type: 'string', default: '50' },
+    sample: { type: 'string', default: '5000' },
+    'soak-snapshots': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const durationMs = Number(opts.duration);
 const prewarmMs = Number(opts.prewarm);
 const primeMs = Number(opts.prime);
@@ -207,6 +238,8 @@ interface SplitOptions {
   gatewayEnv?: Record<string, string>;
   /** Extra node flags of the gateway (`--min-semi-space-size=16`). */
   gatewayNodeArgs?: string[];
+  /** Extra node flags of the connector (`--heapsnapshot-signal=SIGUSR2`). */
+  connectorNodeArgs?: string[];
 }
 
 /** The simulator, a connector and a gateway over the given nats-server, the Core live. */
@@ -226,7 +259,7 @@ async function startSplit(options: SplitOptions) {
     name: 'connector',
     script: 'services/connector/dist/main.js',
     ...at,
-    nodeArgs,
+    nodeArgs: [...nodeArgs, ...(options.connectorNodeArgs ?? [])],
     env: { NATS_URL: nats.url, QSYS_CORE_ID: coreId, QSYS_HOST: '127.0.0.1', QSYS_PORT: simPort, QSYS_SECURE: 'false', LOG_LEVEL: 'info' },
   });
   stopAll.push(connector);
@@ -321,6 +354,83 @@ async function abMode(roots: string[]): Promise<void> {
   if (opts.out !== undefined) writeFileSync(opts.out, text);
 }
 
+/** Starts the audit service (SQLite in the run's temporary directory) over `natsUrl`, or undefined when it is not built. */
+async function startAuditService(natsUrl: string): Promise<Proc | undefined> {
+  const script = 'services/audit/dist/main.js';
+  if (!existsSync(join(REPO_ROOT, script))) return undefined;
+  const proc = await startNode({ name: 'audit', script, env: { NATS_URL: natsUrl, AUDIT_DB_PATH: join(await logDir(), 'audit.sqlite'), LOG_LEVEL: 'info' } });
+  stopAll.push(proc);
+  return proc;
+}
+
+/** The soak's mix, 16 calls in turn: 8 reads, 4 one-control writes, 4 sixteen-control writes (values cycling). */
+const SOAK_MIX: MixEntry[] = [0, 1, 2, 3].flatMap((i) => [
+  { kind: 'read', body: READ[0]! },
+  { kind: 'write1', body: WRITE_1[i]! },
+  { kind: 'read', body: READ[0]! },
+  { kind: 'write16', body: WRITE_16[i]! },
+]);
+
+/** `--soak MS`: memory of every service of the split stack under a fixed rate of calls. */
+async function soakMode(soakMs: number): Promise<void> {
+  const m = machine();
+  const rate = Number(opts.rate);
+  const sampleMs = Number(opts.sample);
+  log(`machine: ${JSON.stringify(m)}\nlogs in ${await logDir()}`);
+  const snapshotDir = join(await logDir(), 'heap');
+  const stack = await startSplit({
+    nats: await startNats(),
+    ...(opts['soak-snapshots'] ? { connectorNodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
+  });
+  stopAll.push(stack.nats);
+  const audit = await startAuditService(stack.nats.url);
+  const procs: SoakProc[] = [
+    { proc: stack.gateway, metricsUrl: stack.gwUrl.replace(/\/mcp$/, '/metrics') },
+    { proc: stack.connector, metricsUrl: `http://127.0.0.1:${String(stack.connector.ready.healthPort)}/metrics` },
+    ...(audit === undefined ? [] : [{ proc: audit, metricsUrl: `http://127.0.0.1:${String(audit.ready.healthPort)}/metrics` }]),
+    { proc: stack.sim },
+    { proc: stack.nats },
+  ];
+  const snapshots: string[] = [];
+  const snapshot = async (): Promise<void> => {
+    mkdirSync(snapshotDir, { recursive: true });
+    snapshots.push(await heapSnapshot(stack.connector, snapshotDir, `http://127.0.0.1:${String(stack.connector.ready.healthPort)}/livez`));
+    log(`connector heap snapshot: ${snapshots.at(-1)}`);
+  };
+  log(`soak: ${rate} calls/s for ${soakMs} ms, memory every ${sampleMs} ms`);
+  const result = await runSoak({
+    procs,
+    url: stack.gwUrl,
+    mix: SOAK_MIX,
+    ratePerSec: rate,
+    durationMs: soakMs,
+    sampleMs,
+    log,
+    ...(opts['soak-snapshots'] ? { atMiddle: snapshot } : {}),
+  });
+  if (opts['soak-snapshots']) await snapshot();
+  const text = [
+    '## Machine',
+    machineText(m),
+    '',
+    `Soak: open loop, ${rate} calls/s for ${soakMs / 1000} s through one gateway (mix in turn: 8 get_component, 4 set_controls of 1 control, 4 of 16 controls); ` +
+      `RSS from /proc/<pid>/status VmRSS and heap in use from each Node service's /metrics (process_memory_usage_bytes{type="heap_used"}), every ${sampleMs / 1000} s; ` +
+      `start = before the first call, slopes = least squares over the samples of the second half.${opts['soak-snapshots'] ? ' Heap snapshots of the connector were taken at the middle and the end (they raise its RSS).' : ''}`,
+    '',
+    soakTable(result),
+    '',
+    ...(snapshots.length === 2 ? ['## Connector heap, end against middle (objects by constructor)', compareSnapshots(snapshots[0]!, snapshots[1]!), ''] : []),
+  ].join('\n');
+  console.log(text);
+  const resultsDir = join(REPO_ROOT, 'test/bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = `soak-${m.date.replace(/[:.]/g, '-')}`;
+  writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ machine: m, rate, soakMs, sampleMs, load: result.load, samples: result.samples }, null, 2));
+  writeFileSync(join(resultsDir, `${stamp}.md`), text);
+  if (opts.out !== undefined) writeFileSync(opts.out, text);
+  log(`results in test/bench/results/${stamp}.{json,md}`);
+}
+
 async function profileMode(): Promise<void> {
   const dir = join(REPO_ROOT, 'test/bench/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
@@ -353,13 +463,8 @@ async function benchMode(): Promise<void> {
   const { nats, sim, adminUrl, connector, gateway, gwUrl } = stack;
 
   // The audit service consumes the gateway's events (one per tool call) from the AUDIT stream.
-  const auditScript = 'services/audit/dist/main.js';
-  const auditRunnable = existsSync(join(REPO_ROOT, auditScript));
-  const startAudit = async (): Promise<Proc> => {
-    const proc = await startNode({ name: 'audit', script: auditScript, env: { NATS_URL: nats.url, AUDIT_DB_PATH: join(await logDir(), 'audit.sqlite'), LOG_LEVEL: 'info' } });
-    stopAll.push(proc);
-    return proc;
-  };
+  const auditRunnable = existsSync(join(REPO_ROOT, 'services/audit/dist/main.js'));
+  const startAudit = async (): Promise<Proc> => (await startAuditService(nats.url))!;
   let audit = auditRunnable ? await startAudit() : undefined;
   const auditWatch = auditRunnable ? await AuditWatch.open(nats.url) : undefined;
 
@@ -545,7 +650,8 @@ async function benchMode(): Promise<void> {
 }
 
 try {
-  if (opts.profile) await profileMode();
+  if (opts.soak !== undefined) await soakMode(Number(opts.soak));
+  else if (opts.profile) await profileMode();
   else if (opts.ab !== undefined) await abMode(opts.ab.split(','));
   else await benchMode();
 } finally {
