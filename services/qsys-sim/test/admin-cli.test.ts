@@ -18,13 +18,15 @@ describe('the admin CLI arguments', () => {
     expect(post(['hang', 'off'])).toEqual({ method: 'POST', path: '/admin/faults', body: { unresponsive: false } });
     expect(post(['errors', '0.2', '9'])).toEqual({ method: 'POST', path: '/admin/faults', body: { errorRate: 0.2, errorSeed: 9 } });
     expect(post(['malformed', '--unknown-id'])).toEqual({ method: 'POST', path: '/admin/malformed', body: { unknownId: true } });
+    expect(post(['malformed', '--huge', '1048576'])).toEqual({ method: 'POST', path: '/admin/malformed', body: { unknownId: false, huge: 1_048_576 } });
+    expect(post(['malformed', '--huge=10', '--unknown-id'])).toEqual({ method: 'POST', path: '/admin/malformed', body: { unknownId: true, huge: 10 } });
     expect(post(['--core', 'backup', 'state', 'Active'])).toEqual({ method: 'POST', path: '/admin/state', body: { core: 'backup', state: 'Active' } });
     expect(post(['design', 'designs/x.json'])).toEqual({ method: 'POST', path: '/admin/design', body: { path: '/work/designs/x.json' } });
     expect(post(['--help'])).toBe('help');
   });
 
   it('refuses bad usage with a reason', () => {
-    for (const args of [['status'], [...URL_ARG], [...URL_ARG, 'explode'], [...URL_ARG, 'errors', '2'], [...URL_ARG, 'hang', 'maybe'], [...URL_ARG, 'state', 'Asleep'], [...URL_ARG, '--core', 'backup', 'switchover'], [...URL_ARG, 'drop', 'now']]) {
+    for (const args of [['status'], [...URL_ARG], [...URL_ARG, 'explode'], [...URL_ARG, 'errors', '2'], [...URL_ARG, 'hang', 'maybe'], [...URL_ARG, 'state', 'Asleep'], [...URL_ARG, '--core', 'backup', 'switchover'], [...URL_ARG, 'drop', 'now'], [...URL_ARG, 'malformed', '--huge', 'big'], [...URL_ARG, 'drop', '--huge', '5']]) {
       expect(() => parseCliArgs(args, '/'), args.join(' ')).toThrow(CliUsageError);
     }
   });

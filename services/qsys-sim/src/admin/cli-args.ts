@@ -20,7 +20,9 @@ commands:
   hang on|off                stop answering (and pushing) anything
   errors RATE [SEED]         answer RATE (0..1) of the requests with -32603; SEED = random, else evenly spread
   clear                      remove every fault
-  malformed [--unknown-id]   send every connection a frame that is not JSON (and a reply with an unknown id)
+  malformed [--unknown-id] [--huge BYTES]
+                             send every connection a frame that is not JSON (and a reply with an unknown id);
+                             --huge: one valid JSON notification of BYTES bytes instead (1..67108864)
   switchover                 swap the Active and Standby Cores of a pair
   state Active|Standby|Idle  set the engine state
   design-code CODE           make the Core(s) report another DesignCode
@@ -59,17 +61,19 @@ function numberArg(value: string | undefined, what: string, check: (n: number) =
 export function parseCliArgs(argv: readonly string[], cwd: string): CliRequest | 'help' {
   let base: string | undefined;
   let core: string | undefined;
+  let huge: string | undefined;
   const words: string[] = [];
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (name === '--help' || name === '-h') return 'help';
-    if (name === '--url' || name === '--core') {
+    if (name === '--url' || name === '--core' || name === '--huge') {
       const value = inline ?? argv[++i];
       if (value === undefined || value === '') throw new CliUsageError(`${name} needs a value`);
       if (name === '--url') base = value;
-      else core = value;
+      else if (name === '--core') core = value;
+      else huge = value;
     } else if (name.startsWith('--')) {
       flags.add(name);
     } else {
@@ -89,6 +93,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliRequest |
     const extra = words.length - 1 - count;
     if (extra > 0) throw new CliUsageError(`${command} takes ${count} argument(s), got ${words.length - 1}`);
     for (const f of flags) if (!(command === 'malformed' && f === '--unknown-id')) throw new CliUsageError(`unknown option ${f}`);
+    if (huge !== undefined && command !== 'malformed') throw new CliUsageError('--huge goes with malformed only');
   };
   switch (command) {
     case 'status':
@@ -117,7 +122,10 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliRequest |
       return route('POST', 'admin/faults/clear');
     case 'malformed':
       expect(0);
-      return route('POST', 'admin/malformed', { unknownId: flags.has('--unknown-id') });
+      return route('POST', 'admin/malformed', {
+        unknownId: flags.has('--unknown-id'),
+        ...(huge === undefined ? {} : { huge: numberArg(huge, '--huge BYTES', (n) => Number.isInteger(n) && n >= 1) }),
+      });
     case 'switchover':
       expect(0);
       if (core !== undefined) throw new CliUsageError('switchover concerns both Cores: no --core');
