@@ -18,6 +18,8 @@ export const QrwcSettingsSchema = z
     allowSelfSigned: z.boolean(),
     username: z.string(),
     password: z.string(),
+    /** API key sent in every QRC request (QRWC 1.0 / Designer 10.5 Cores that require one). */
+    apiKey: z.string().max(1024),
     coreId: CoreIdSchema,
     requestTimeoutMs: ms,
     reconnectMaxMs: ms,

@@ -61,6 +61,20 @@ export const CoreStatusReplySchema = z.object({
   breaker: z.object({ state: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']), nextAttemptAt: z.string().optional() }).optional(),
   /** True while reads are answered from the live state (Core-side change group with AutoPoll). */
   liveState: z.boolean().optional(),
+  /**
+   * What the connector found out about this Core on the current connection: how the live state
+   * follows it (`autopoll`, `poll` by the connector, `none`), how it answered the last
+   * `Component.Set` (`values`, `names`, `ack`), and the QRC methods it does not answer.
+   */
+  capabilities: z
+    .object({
+      liveUpdates: z.enum(['autopoll', 'poll', 'none']),
+      componentSetResult: z.enum(['values', 'names', 'ack']).optional(),
+      unsupportedMethods: z.array(z.string()),
+    })
+    .optional(),
+  /** Why the last connection attempt or discovery failed, while not connected or not discovered. */
+  lastError: z.string().optional(),
   /** A redundant Core pair: which member is Active, each member's state, and the alarm if any. */
   redundancy: z
     .object({
@@ -149,11 +163,26 @@ export const SetControlsRequestSchema = z
 export type SetControlsRequest = z.infer<typeof SetControlsRequestSchema>;
 
 /**
- * Reply of `control.set`: the values the Core reported back, and `previous`, the states of
+ * Reply of `control.set`: the values the Core reported back (or that were read back), `failed`:
+ * the writes it did not apply (unknown controls of a partial write), and `previous`, the states of
  * the written controls just before the write as the connector's live state knew them (absent,
  * or missing a control, when it did not know them). The audit trail records both.
  */
-export const SetControlsReplySchema = ControlsReplySchema.extend({ previous: z.array(ControlStateSchema).optional() });
+export const WriteFailureSchema = z.object({
+  component: z.string(),
+  control: z.string(),
+  /** An error code of the product's table, e.g. `QSYS_UNKNOWN_CONTROL`. */
+  code: z.string(),
+  message: z.string(),
+});
+/** One write of a `control.set` that the Core did not apply (the others were). */
+export type WriteFailure = z.infer<typeof WriteFailureSchema>;
+
+export const SetControlsReplySchema = ControlsReplySchema.extend({
+  /** Writes the Core did not apply while it applied the others (a partial write); absent when all were applied. */
+  failed: z.array(WriteFailureSchema).optional(),
+  previous: z.array(ControlStateSchema).optional(),
+});
 export type SetControlsReply = z.infer<typeof SetControlsReplySchema>;
 
 // --- named.get / named.set --------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ControlsReplySchema,
+  WriteFailureSchema,
   CoreStatusReplySchema,
   GetComponentReplySchema,
   ListComponentsReplySchema,
@@ -156,6 +157,12 @@ export interface ToolDefinition {
   annotations: ToolAnnotations;
 }
 
+/**
+ * The answer of `qsys.set_control` / `qsys.set_controls`: the written controls' values and,
+ * after a partial write, `failed`: the writes the Core did not apply (the others were).
+ */
+export const WriteReplySchema = ControlsReplySchema.extend({ failed: z.array(WriteFailureSchema).optional() });
+
 const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 const WRITE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
@@ -193,7 +200,7 @@ export const TOOLS = {
     title: 'Set a control',
     description: 'Set one control of a component to a value (number, string or boolean), optionally ramping over ramp_time seconds.',
     input: SetControlInputSchema,
-    output: ControlsReplySchema,
+    output: WriteReplySchema,
     scope: SCOPES.write,
     annotations: WRITE,
   },
@@ -202,7 +209,7 @@ export const TOOLS = {
     title: 'Set controls',
     description: 'Set several controls in one call; controls of one component are written in one Core command.',
     input: SetControlsInputSchema,
-    output: ControlsReplySchema,
+    output: WriteReplySchema,
     scope: SCOPES.write,
     annotations: WRITE,
   },

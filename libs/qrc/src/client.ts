@@ -10,7 +10,7 @@ import { parseFrame } from './jsonrpc.js';
 import { PendingRequests } from './pending.js';
 import { openConnection } from './transport.js';
 import type { ConnectTarget, FrameConnection } from './transport.js';
-import type { QrcClientApi, QrcClientEvents, QrcClientOptions } from './types.js';
+import type { MalformedFrameKind, QrcClientApi, QrcClientEvents, QrcClientOptions } from './types.js';
 
 /**
  * Where a {@link QrcClient} is in its life:
@@ -252,7 +252,9 @@ export class QrcClient extends EventEmitter<QrcClientEvents> implements QrcClien
     const id = ++this.#nextId;
     let text: string;
     try {
-      text = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+      // The API key goes first, as QRWC 1.0 sends it; it is never logged.
+      const apiKey = this.#opts.apiKey;
+      text = JSON.stringify(apiKey === undefined ? { jsonrpc: '2.0', id, method, params } : { apiKey, jsonrpc: '2.0', id, method, params });
     } catch (err) {
       return Promise.reject(
         new AppError('INVALID_PARAMS', `Params of ${method} are not JSON-serialisable`, { cause: err, details: { method } }),
@@ -280,7 +282,7 @@ export class QrcClient extends EventEmitter<QrcClientEvents> implements QrcClien
       const request = this.#pending.take(frame.id);
       if (request === undefined) {
         if (this.#pending.forgetTimedOut(frame.id)) this.#log.debug({ id: frame.id }, 'QRC late reply to a timed-out request dropped');
-        else this.#malformed(text, 'reply to an unknown id');
+        else this.#malformed(text, 'reply to an unknown id', 'unknown-id');
       } else if (frame.error !== undefined) {
         request.reject(qrcErrorToAppError(frame.error, request.method));
       } else {
@@ -290,13 +292,13 @@ export class QrcClient extends EventEmitter<QrcClientEvents> implements QrcClien
       this.#emitSafe('notification', frame.method, frame.params);
     } else {
       if (frame.error !== undefined) this.#log.warn({ error: frame.error }, 'QRC error reply without id');
-      this.#malformed(text, frame.reason);
+      this.#malformed(text, frame.reason, frame.why);
     }
   }
 
-  #malformed(text: string, reason: string): void {
+  #malformed(text: string, reason: string, kind: MalformedFrameKind): void {
     this.#log.debug({ reason, frame: text.slice(0, LOGGED_FRAME_CHARS), length: text.length }, 'QRC malformed frame dropped');
-    this.#emitSafe('malformed', text);
+    this.#emitSafe('malformed', text, kind);
   }
 
   #armKeepalive(delayMs: number): void {

@@ -20,6 +20,7 @@ export type {
   QrcClientOptions,
   QrcErrorInfo,
   QrcClientEvents,
+  MalformedFrameKind,
   BackoffFn,
   QrcClientApi,
 } from './types.js';

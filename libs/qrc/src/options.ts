@@ -27,6 +27,8 @@ export interface ResolvedQrcClientOptions {
   allowSelfSigned: boolean;
   /** Set when `username` or `password` was given; `Logon` is sent after each connect. */
   credentials: { user: string; password: string } | undefined;
+  /** Sent as `apiKey` in every request when set. */
+  apiKey: string | undefined;
   requestTimeoutMs: number;
   keepaliveMs: number;
   connectTimeoutMs: number;
@@ -82,6 +84,7 @@ export function resolveClientOptions(options: QrcClientOptions): ResolvedQrcClie
     path: options.path ?? DEFAULT_QRC_PATH,
     allowSelfSigned: options.allowSelfSigned ?? false,
     credentials: hasCredentials ? { user: options.username ?? '', password: options.password ?? '' } : undefined,
+    apiKey: options.apiKey === undefined || options.apiKey === '' ? undefined : options.apiKey,
     requestTimeoutMs,
     keepaliveMs,
     connectTimeoutMs,

@@ -57,6 +57,25 @@ function rawDataToString(data: RawData): string {
   return Buffer.from(data).toString('utf8');
 }
 
+/**
+ * Says what an HTTP answer to the WebSocket upgrade means on a Core: a 404 on the QRC path
+ * is what a Core answers when its WebSocket service is disabled. Other errors pass unchanged.
+ */
+export function explainHandshakeError(err: Error, path: string): Error {
+  const status = /Unexpected server response: (\d{3})/.exec(err.message)?.[1];
+  if (status === undefined) return err;
+  if (status === '404') {
+    return new Error(
+      `the host answered HTTP 404 on ${path}: the Core's QRC WebSocket service is probably disabled (enable it in Core Manager > Network > Services), or this is not a Q-SYS Core`,
+      { cause: err },
+    );
+  }
+  if (status === '401' || status === '403') {
+    return new Error(`the host refused the WebSocket on ${path} with HTTP ${status}: check the Core's access settings (and QSYS_API_KEY when it requires one)`, { cause: err });
+  }
+  return new Error(`the host answered HTTP ${status} instead of opening the WebSocket on ${path}`, { cause: err });
+}
+
 function openWebSocket(target: ConnectTarget, handlers: ConnectionHandlers, signal?: AbortSignal): Promise<FrameConnection> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
@@ -111,7 +130,7 @@ function openWebSocket(target: ConnectTarget, handlers: ConnectionHandlers, sign
     ws.on('message', (data) => handlers.onFrame(rawDataToString(data)));
     // 'error' is always followed by 'close'; remember the first cause for the close reason.
     ws.on('error', (err) => {
-      failure ??= err;
+      failure ??= explainHandshakeError(err, target.path);
     });
     ws.on('close', (code, reason) => {
       settle();

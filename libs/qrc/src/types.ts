@@ -33,6 +33,11 @@ export interface QrcClientOptions {
   username?: string;
   /** Logon PIN. Never logged. */
   password?: string;
+  /**
+   * API key sent as a top-level `apiKey` member of every request, as QSC's QRWC 1.0 does for
+   * Cores whose QRC requires one (Designer 10.5 and newer). Never logged. @default undefined (none sent)
+   */
+  apiKey?: string;
   /** Per-request timeout, milliseconds. @default 5000 */
   requestTimeoutMs?: number;
   /** Send a `NoOp` after this much send-idle time, milliseconds (the Core drops clients idle for 60 s). @default 15000 */
@@ -51,6 +56,13 @@ export interface QrcErrorInfo {
   message: string;
 }
 
+/**
+ * What was wrong with a frame the Core sent: not JSON, JSON that is not an object, a reply
+ * to an id never asked (or asked long ago), an error reply without id, or an object that is
+ * neither a reply nor a notification.
+ */
+export type MalformedFrameKind = 'invalid-json' | 'not-an-object' | 'unknown-id' | 'error-without-id' | 'unrecognised';
+
 /** Events emitted by {@link QrcClient}. */
 export interface QrcClientEvents {
   /** A connection (and its logon) is established; `reconnect` is true after the first one. */
@@ -63,8 +75,8 @@ export interface QrcClientEvents {
   disconnected: [info: { reason: string; willReconnect: boolean }];
   /** A server-to-client notification (no id): `EngineStatus`, `ChangeGroup.Poll`... */
   notification: [method: string, params: unknown];
-  /** A frame that is not valid JSON-RPC (logged and dropped; the connection stays up). */
-  malformed: [raw: string];
+  /** A frame that is not valid JSON-RPC (dropped; the connection stays up), with what was wrong with it. */
+  malformed: [raw: string, kind: MalformedFrameKind];
   /**
    * A connect attempt failed or a connection was lost, and the next attempt is scheduled in
    * `delayMs` milliseconds (`attempt` counts from 1 since the last successful connection).

@@ -11,7 +11,7 @@ describe('qrcErrorToAppError', () => {
     [5, 'QSYS_CHANGE_GROUPS_EXHAUSTED'],
     [6, 'QSYS_UNKNOWN_CHANGE_GROUP'],
     [-32602, 'QSYS_INVALID_PARAMS'],
-    [-32601, 'QSYS_CORE_ERROR'],
+    [-32601, 'QSYS_METHOD_NOT_SUPPORTED'],
     [-32700, 'QSYS_CORE_ERROR'],
     [4, 'QSYS_CORE_ERROR'],
     [9, 'QSYS_CORE_ERROR'],
@@ -31,6 +31,27 @@ describe('qrcErrorToAppError', () => {
       expect(err.code).toBe('QSYS_CORE_ERROR');
       expect(err.details).toEqual({ qrcCode: null, qrcMessage: '', method: 'StatusGet' });
     }
+  });
+
+  it.each([
+    [-32603, 'Unknown component name', 'QSYS_UNKNOWN_COMPONENT'],
+    [1, 'Component not found: Main Gain', 'QSYS_UNKNOWN_COMPONENT'],
+    [-32000, 'Unknown control', 'QSYS_UNKNOWN_CONTROL'],
+    [-32603, 'Logon required', 'QSYS_LOGON_REQUIRED'],
+    [-32000, 'Method not found.', 'QSYS_METHOD_NOT_SUPPORTED'],
+    [-32603, 'Server error.', 'QSYS_CORE_ERROR'],
+  ])('maps code %i with the documented text %j to %s', (qrcCode, qrcMessage, appCode) => {
+    expect(qrcErrorToAppError({ code: qrcCode, message: qrcMessage }, 'Component.Get').code).toBe(appCode);
+  });
+
+  it('lets a mapped code win over the text', () => {
+    expect(qrcErrorToAppError({ code: 8, message: 'Unknown component name' }, 'Component.Get').code).toBe('QSYS_UNKNOWN_CONTROL');
+    expect(qrcErrorToAppError({ code: 7, message: 'Unknown control' }, 'Component.Get').code).toBe('QSYS_UNKNOWN_COMPONENT');
+  });
+
+  it('refines the generic -32602 by a documented text', () => {
+    expect(qrcErrorToAppError({ code: -32602, message: 'Unknown control' }, 'Component.Get').code).toBe('QSYS_UNKNOWN_CONTROL');
+    expect(qrcErrorToAppError({ code: -32602, message: 'Invalid params.' }, 'Component.Get').code).toBe('QSYS_INVALID_PARAMS');
   });
 
   it('names the QRC codes once', () => {

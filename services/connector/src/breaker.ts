@@ -44,6 +44,8 @@ const CALLER_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'QSYS_VALUE_OUT_OF_RANGE',
   'QSYS_VALUE_TYPE_MISMATCH',
   'QSYS_CONTROL_READ_ONLY',
+  // The Core answered "method not found": it is up, it just lacks the method.
+  'QSYS_METHOD_NOT_SUPPORTED',
   'BUS_TIMEOUT',
 ]);
 

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   QSYS_ALLOW_SELF_SIGNED: env(bool.optional()),
   QSYS_USERNAME: env(z.string().optional()),
   QSYS_PASSWORD: env(z.string().optional()),
+  /** API key sent in every QRC request (Cores whose QRC requires one). */
+  QSYS_API_KEY: env(z.string().min(1).max(1024).optional()),
   /** Per-request timeout to the Core. */
   QSYS_REQUEST_TIMEOUT_MS: env(envMs.optional()),
   /** First reconnect delay; doubles with jitter up to QSYS_RECONNECT_MAX_MS. */
@@ -97,6 +99,8 @@ export interface ConnectorConfig {
     username: string | undefined;
     /** Logon PIN (`QSYS_PASSWORD`, `qrwc.password`); never logged. @default undefined */
     password: string | undefined;
+    /** API key sent as `apiKey` in every QRC request (`QSYS_API_KEY`, `qrwc.apiKey`); never logged. @default undefined (none sent) */
+    apiKey: string | undefined;
     /** Timeout of one Core request, ms (`QSYS_REQUEST_TIMEOUT_MS`, `qrwc.requestTimeoutMs`). @default 5000 */
     requestTimeoutMs: number;
     /** First reconnect delay, ms (`QSYS_RECONNECT_INTERVAL_MS`, `qrwc.reconnectInterval`). @default 1000 */
@@ -193,7 +197,7 @@ export function parseCommandLine(argv: readonly string[]): ConnectorConfigOption
   return options;
 }
 
-const SECRET = new Set(['QSYS_PASSWORD', 'password', 'NATS_PASSWORD']);
+const SECRET = new Set(['QSYS_PASSWORD', 'password', 'NATS_PASSWORD', 'QSYS_API_KEY', 'apiKey']);
 
 function pathOf(path: readonly PropertyKey[]): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('') || '(root)';
@@ -325,6 +329,7 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
       allowSelfSigned: e.QSYS_ALLOW_SELF_SIGNED ?? q.allowSelfSigned ?? d.allowSelfSigned,
       username: e.QSYS_USERNAME ?? (q.username || undefined),
       password: e.QSYS_PASSWORD ?? (q.password || undefined),
+      apiKey: e.QSYS_API_KEY ?? (q.apiKey || undefined),
       requestTimeoutMs: e.QSYS_REQUEST_TIMEOUT_MS ?? q.requestTimeoutMs ?? d.requestTimeoutMs,
       reconnectIntervalMs,
       reconnectMaxMs,

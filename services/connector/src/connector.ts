@@ -78,6 +78,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
   };
   if (core.username !== undefined) clientOptions.username = core.username;
   if (core.password !== undefined) clientOptions.password = core.password;
+  if (core.apiKey !== undefined) clientOptions.apiKey = core.apiKey;
   const create = deps.createClient ?? ((o) => new QrcClient(o));
   const backup = core.backup;
   // A redundant pair: one client per Core behind one client that talks to the Active Core.

@@ -1,4 +1,6 @@
 import { AppError, type ComponentSummary, type ControlState } from '@qsys-mcp/contracts';
+import type { Budget } from './budget.js';
+import { isNotSupported } from './core-caller.js';
 
 /** What the connector needs from a QRC client (implemented by `QrcClient` of `@qsys-mcp/qrc`). */
 export interface QrcCaller {
@@ -22,8 +24,11 @@ const isObject = (v: unknown): v is Frame => v !== null && typeof v === 'object'
 const str = (v: unknown, dflt = ''): string => (typeof v === 'string' ? v : v === undefined || v === null ? dflt : String(v));
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-function malformed(method: string, what: string): AppError {
-  return new AppError('QSYS_CORE_ERROR', `The Core sent a malformed ${method} result: ${what}`, { details: { method } });
+function malformed(method: string, what: string, received: unknown): AppError {
+  const kind = received === null ? 'null' : Array.isArray(received) ? 'array' : typeof received;
+  return new AppError('QSYS_CORE_ERROR', `The Core sent a ${method} result the connector cannot read: ${what}, got ${kind}`, {
+    details: { method, received: kind },
+  });
 }
 
 /** Reads `StatusGet` results and `EngineStatus` notification params (same fields). */
@@ -65,7 +70,7 @@ export function toControlState(raw: Frame, component?: string): ControlState {
 }
 
 function controlList(method: string, raw: unknown, component?: string): ControlState[] {
-  if (!Array.isArray(raw)) throw malformed(method, 'expected an array of controls');
+  if (!Array.isArray(raw)) throw malformed(method, 'expected an array of controls', raw);
   return raw.filter(isObject).map((c) => toControlState(c, component));
 }
 
@@ -77,7 +82,7 @@ export async function statusGet(client: QrcCaller, timeoutMs: number): Promise<E
 /** `Component.GetComponents`: every scriptable component of the design. */
 export async function getComponents(client: QrcCaller, timeoutMs: number): Promise<ComponentSummary[]> {
   const raw = await client.call('Component.GetComponents', 'test', { timeoutMs });
-  if (!Array.isArray(raw)) throw malformed('Component.GetComponents', 'expected an array');
+  if (!Array.isArray(raw)) throw malformed('Component.GetComponents', 'expected an array', raw);
   return raw.filter(isObject).map((c) => ({
     name: str(c.Name ?? c.ID),
     type: str(c.Type),
@@ -90,14 +95,14 @@ export async function getComponents(client: QrcCaller, timeoutMs: number): Promi
 /** `Component.GetControls`: every control of a component with its metadata and value. */
 export async function getComponentControls(client: QrcCaller, component: string, timeoutMs: number): Promise<ControlState[]> {
   const raw = await client.call<unknown>('Component.GetControls', { Name: component }, { timeoutMs });
-  if (!isObject(raw)) throw malformed('Component.GetControls', 'expected an object');
+  if (!isObject(raw)) throw malformed('Component.GetControls', 'expected an object', raw);
   return controlList('Component.GetControls', raw.Controls, component);
 }
 
 /** `Component.Get`: current values of some controls of one component. */
 export async function componentGet(client: QrcCaller, component: string, controls: readonly string[], timeoutMs: number): Promise<ControlState[]> {
   const raw = await client.call<unknown>('Component.Get', { Name: component, Controls: controls.map((Name) => ({ Name })) }, { timeoutMs });
-  if (!isObject(raw)) throw malformed('Component.Get', 'expected an object');
+  if (!isObject(raw)) throw malformed('Component.Get', 'expected an object', raw);
   return controlList('Component.Get', raw.Controls, component);
 }
 
@@ -110,8 +115,33 @@ export interface ComponentWrite {
   ramp?: number;
 }
 
-/** `Component.Set` with `ResponseValues`: writes several controls of one component in one command. */
-export async function componentSet(client: QrcCaller, component: string, writes: readonly ComponentWrite[], timeoutMs: number): Promise<ControlState[]> {
+/**
+ * What a `Component.Set` answer says about the writes: the values the Core reported
+ * (`ResponseValues`), the controls it said it does not know, and the written controls it said
+ * nothing about (read them back).
+ */
+export interface SetAnswer {
+  /** The values reported for written controls, in the Core's order. */
+  reported: ControlState[];
+  /** Written controls the Core listed as unknown ("returns a list of unknown controls"). */
+  unknown: string[];
+  /** Written controls neither reported nor listed as unknown. */
+  unreported: string[];
+  /**
+   * How the Core answered: `values` (an array of control values, as documented with
+   * ResponseValues), `names` (an array holding names of unknown controls), `ack` (`true`,
+   * `null` or anything else: firmware without ResponseValues).
+   */
+  kind: 'values' | 'names' | 'ack';
+}
+
+/**
+ * `Component.Set` with `ResponseValues`: writes several controls of one component in one
+ * command. Every answer a Core gives to an accepted write is a success: the documented array
+ * of values, an array naming unknown controls, or a bare acknowledgement (`true`, `null`) from
+ * firmware without ResponseValues; {@link SetAnswer} says which controls still need a read.
+ */
+export async function componentSet(client: QrcCaller, component: string, writes: readonly ComponentWrite[], timeoutMs: number): Promise<SetAnswer> {
   const controls = writes.map((w) => {
     const entry: Frame = { Name: w.control };
     if (w.value !== undefined) entry.Value = w.value;
@@ -120,7 +150,30 @@ export async function componentSet(client: QrcCaller, component: string, writes:
     return entry;
   });
   const raw = await client.call<unknown>('Component.Set', { Name: component, Controls: controls, ResponseValues: true }, { timeoutMs });
-  return controlList('Component.Set', raw, component);
+  return readSetAnswer(raw, component, writes.map((w) => w.control));
+}
+
+/** Reads a `Component.Set` result against the controls written; never throws. */
+export function readSetAnswer(raw: unknown, component: string, written: readonly string[]): SetAnswer {
+  const entries = Array.isArray(raw) ? raw : isObject(raw) && Array.isArray(raw.Controls) ? raw.Controls : undefined;
+  if (entries === undefined) return { reported: [], unknown: [], unreported: [...written], kind: 'ack' };
+  const wanted = new Set(written);
+  const reported: ControlState[] = [];
+  const unknown: string[] = [];
+  const seen = new Set<string>();
+  let names = false;
+  for (const e of entries) {
+    if (typeof e === 'string') {
+      names = true;
+      if (wanted.has(e) && !seen.has(e)) unknown.push(e);
+      seen.add(e);
+    } else if (isObject(e) && typeof e.Name === 'string' && wanted.has(e.Name) && !seen.has(e.Name)) {
+      seen.add(e.Name);
+      reported.push(toControlState(e, component));
+    }
+  }
+  const unreported = written.filter((c, i) => !seen.has(c) && written.indexOf(c) === i);
+  return { reported, unknown, unreported, kind: names && reported.length === 0 ? 'names' : 'values' };
 }
 
 /** `Control.Get`: Named Controls. */
@@ -130,20 +183,27 @@ export async function namedGet(client: QrcCaller, names: readonly string[], time
 
 /**
  * `Control.Set` on a Named Control. The Core's result is not documented; when it is not the
- * control itself, the new state is read back with `Control.Get`.
+ * control itself, the new state is read back with `Control.Get` (when the Core answers it).
+ * The two requests share `budget`.
+ * @throws AppError from the Core; `QSYS_TIMEOUT` naming the method that waited.
  */
 export async function namedSet(
   client: QrcCaller,
   write: { name: string; value?: number | string | boolean; position?: number; ramp?: number },
-  timeoutMs: number,
+  budget: Budget,
 ): Promise<ControlState> {
   const params: Frame = { Name: write.name };
   if (write.value !== undefined) params.Value = write.value;
   if (write.position !== undefined) params.Position = write.position;
   if (write.ramp !== undefined) params.Ramp = write.ramp;
-  const raw = await client.call<unknown>('Control.Set', params, { timeoutMs });
+  const raw = await client.call<unknown>('Control.Set', params, { timeoutMs: budget.next('Control.Set') });
   if (isObject(raw) && typeof raw.Name === 'string' && 'Value' in raw) return toControlState(raw);
-  const [state] = await namedGet(client, [write.name], timeoutMs);
-  if (state === undefined) throw malformed('Control.Get', 'empty result');
-  return state;
+  try {
+    const [state] = await namedGet(client, [write.name], budget.next('Control.Get'));
+    if (state !== undefined) return state;
+  } catch (err) {
+    if (!isNotSupported(err)) throw err;
+  }
+  // Acknowledged, and nothing to read it back with: what was written.
+  return { name: write.name, value: write.value ?? write.position ?? 0, string: write.value === undefined ? '' : String(write.value) };
 }

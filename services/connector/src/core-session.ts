@@ -1,14 +1,28 @@
 import { AppError, type ConnectionEvent, type ControlChangeEvent } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
-import type { QrcClientApi } from '@qsys-mcp/qrc';
+import { backoffDelayMs, resolveReconnectOptions, type MalformedFrameKind, type QrcClientApi } from '@qsys-mcp/qrc';
 import { BREAKER_STATES, CoreBreaker, type BreakerOptions, type BreakerStateChange } from './breaker.js';
 import { discoverCatalog, type Catalog } from './catalog.js';
 import { parseEngineStatus, statusGet, type EngineStatus, type QrcCaller } from './core-api.js';
-import { LiveState, type LiveStateOptions } from './live-state.js';
+import { CoreCaller, isNotSupported } from './core-caller.js';
+import { LiveState, type LiveMode, type LiveStateOptions } from './live-state.js';
 import { BREAKER_STATE_VALUES, type ConnectorMetrics } from './metrics.js';
 
-/** Wait before discovering again after a failed discovery while connected, ms. */
-export const DISCOVERY_RETRY_MS = 1000;
+/**
+ * Retries of a failed discovery while connected: 1 s, then doubling with jitter up to 30 s,
+ * until one succeeds or the connection changes. Never a tight loop.
+ */
+export const DISCOVERY_RETRY = resolveReconnectOptions({ initialDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitter: 0.2 });
+
+/** What the connector found out about the Core on this connection. */
+export interface CoreCapabilities {
+  /** How the live state follows the Core: `autopoll`, `poll` (the connector polls), `none`. */
+  liveUpdates: LiveMode;
+  /** How the Core answered the last `Component.Set`: `values` (ResponseValues), `names`, `ack`; undefined before one. */
+  componentSetResult: 'values' | 'names' | 'ack' | undefined;
+  /** QRC methods the Core answered -32601 on this connection (not asked again). */
+  unsupportedMethods: string[];
+}
 
 /** Dependencies of a {@link CoreSession}. */
 export interface CoreSessionDeps {
@@ -37,15 +51,21 @@ export interface CoreSessionDeps {
 export class CoreSession {
   readonly breaker: CoreBreaker;
   readonly live: LiveState;
-  /** Operations on the Core, through the breaker and timed. */
-  readonly caller: QrcCaller;
+  /** Requests to the Core on the current connection, timed, without the breaker (see {@link CoreSession.operate}). */
+  readonly core: CoreCaller;
+  /** How the last `Component.Set` was answered (shown with the capabilities). */
+  componentSetResult: CoreCapabilities['componentSetResult'];
   #deps: CoreSessionDeps;
   #status: EngineStatus | undefined;
   #catalog: Catalog | undefined;
   #connectedSince: Date | undefined;
   #everConnected = false;
   #discovering: Promise<void> | undefined;
+  #discoveryFailures = 0;
+  #discoveryRetry: NodeJS.Timeout | undefined;
+  #lastError: string | undefined;
   #readyWaiters: Array<() => void> = [];
+  #malformedSeen = new Set<MalformedFrameKind>();
   #closed = false;
 
   constructor(deps: CoreSessionDeps) {
@@ -65,21 +85,27 @@ export class CoreSession {
       ...deps.liveState,
       onChanges: (changes) => deps.onControlChanges(changes),
     });
-    const client = deps.client;
-    this.caller = {
-      call: <T>(method: string, params?: unknown, options?: { timeoutMs?: number }) =>
-        this.breaker.run(async () => {
-          const end = metrics.coreRequestDuration.startTimer({ method });
-          try {
-            const result = await client.call<T>(method, params, options);
-            end({ outcome: 'ok' });
-            return result;
-          } catch (err) {
-            end({ outcome: 'error' });
-            throw err;
-          }
-        }),
-    };
+    this.core = new CoreCaller(deps.client, metrics, logger);
+  }
+
+  /**
+   * Runs one tool operation on the Core through the circuit breaker: the breaker counts what a
+   * caller experiences (one outcome per operation, however many Core requests it makes), and
+   * nothing the connector does on its own (discovery, polls). Fails at once with
+   * `CIRCUIT_OPEN` while the breaker is open.
+   */
+  operate<T>(operation: (core: QrcCaller) => Promise<T>): Promise<T> {
+    return this.breaker.run(() => operation(this.core));
+  }
+
+  /** What the connector found out about the Core on this connection. */
+  get capabilities(): CoreCapabilities {
+    return { liveUpdates: this.live.mode, componentSetResult: this.componentSetResult, unsupportedMethods: this.core.unsupportedMethods };
+  }
+
+  /** Why the last connection attempt or discovery failed, while it is not connected or discovered. */
+  get lastError(): string | undefined {
+    return this.#lastError;
   }
 
   /** The raw QRC client (no breaker), for status reads that must work while the breaker is open. */
@@ -113,6 +139,11 @@ export class CoreSession {
     const { client, logger, metrics } = this.#deps;
     client.on('connected', ({ reconnect }) => {
       this.#connectedSince = new Date();
+      this.#lastError = undefined;
+      this.core.forget();
+      this.componentSetResult = undefined;
+      this.#malformedSeen.clear();
+      this.#discoveryFailures = 0;
       metrics.activeConnections.set(1);
       if (reconnect || this.#everConnected) metrics.reconnects.inc();
       this.#everConnected = true;
@@ -130,6 +161,7 @@ export class CoreSession {
       this.#publishConnection(false, reason);
     });
     client.on('reconnecting', ({ attempt, delayMs, reason }) => {
+      this.#lastError = reason;
       if (attempt > 1) metrics.connectionErrors.inc();
       this.breaker.record({ ok: false, error: new AppError('CORE_UNAVAILABLE', reason) });
       logger.debug({ attempt, delayMs, reason }, 'reconnecting to the Core');
@@ -140,7 +172,13 @@ export class CoreSession {
         metrics.cacheSize.set(this.live.size);
       } else if (method === 'EngineStatus') this.#onEngineStatus(parseEngineStatus(params));
     });
-    client.on('malformed', (raw) => logger.warn({ bytes: raw.length }, 'malformed frame from the Core dropped'));
+    client.on('malformed', (raw, kind) => {
+      metrics.malformedFrames.inc({ kind });
+      // Once per kind and connection: a Core that sends garbage all the time must not flood the log.
+      if (this.#malformedSeen.has(kind)) return;
+      this.#malformedSeen.add(kind);
+      logger.warn({ kind, bytes: raw.length }, 'frame from the Core dropped (counted in qsys_core_malformed_frames_total; logged once per kind and connection)');
+    });
     client.start();
   }
 
@@ -176,6 +214,8 @@ export class CoreSession {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#discoveryRetry !== undefined) clearTimeout(this.#discoveryRetry);
+    this.live.invalidate();
     this.breaker.shutdown();
     await this.#deps.client.close();
   }
@@ -195,27 +235,37 @@ export class CoreSession {
     const run = async (): Promise<void> => {
       const { logger, requestTimeoutMs, metrics } = this.#deps;
       try {
-        const status = await statusGet(this.caller, requestTimeoutMs);
+        const status = await this.#readStatus(requestTimeoutMs);
         this.#status = status;
         this.#deps.onEngineStatus(status);
         const started = performance.now();
-        const catalog = await discoverCatalog(this.caller, status.designCode, requestTimeoutMs, (component, err) =>
+        const catalog = await discoverCatalog(this.core, status.designCode, requestTimeoutMs, (component, err) =>
           logger.warn({ component, err }, 'cannot read the controls of a component; kept without controls'),
         );
         this.#catalog = catalog;
-        await this.live.build(this.caller, catalog, requestTimeoutMs);
+        const mode = await this.live.build(this.core, catalog, requestTimeoutMs);
         metrics.cacheSize.set(this.live.size);
+        this.#discoveryFailures = 0;
+        this.#lastError = undefined;
         logger.info(
-          { reason, design: status.designName, components: catalog.size, controls: this.live.size, ms: Math.round(performance.now() - started) },
-          'design discovered; live state built',
+          { reason, design: status.designName, components: catalog.size, controls: this.live.size, liveUpdates: mode, unsupported: this.core.unsupportedMethods, ms: Math.round(performance.now() - started) },
+          mode === 'none' ? 'design discovered; no live state on this Core (reads go to the Core)' : 'design discovered; live state built',
         );
       } catch (err) {
         if (this.#closed) return;
-        logger.error({ err, reason }, 'design discovery failed');
+        this.#discoveryFailures += 1;
+        this.#lastError = `design discovery failed: ${err instanceof Error ? err.message : String(err)}`;
+        const delayMs = backoffDelayMs(this.#discoveryFailures, DISCOVERY_RETRY);
+        logger.error({ err, reason, attempt: this.#discoveryFailures, retryInMs: delayMs }, 'design discovery failed');
         if (this.connected) {
-          setTimeout(() => {
-            if (!this.#closed && this.connected && !this.live.live) void this.#discover('retry');
-          }, DISCOVERY_RETRY_MS).unref();
+          if (this.#discoveryRetry !== undefined) clearTimeout(this.#discoveryRetry);
+          const connectedSince = this.#connectedSince;
+          this.#discoveryRetry = setTimeout(() => {
+            this.#discoveryRetry = undefined;
+            // Only on the same connection: a new one discovers by itself.
+            if (!this.#closed && this.connected && this.#connectedSince === connectedSince && !this.live.live) void this.#discover('retry');
+          }, delayMs);
+          this.#discoveryRetry.unref();
         }
       }
     };
@@ -226,6 +276,16 @@ export class CoreSession {
     });
     this.#discovering = discovering;
     return discovering;
+  }
+
+  /** `StatusGet`; a Core that does not answer it gets an empty status (the design code then comes from EngineStatus, if ever). */
+  async #readStatus(timeoutMs: number): Promise<EngineStatus> {
+    try {
+      return await statusGet(this.core, timeoutMs);
+    } catch (err) {
+      if (!isNotSupported(err)) throw err;
+      return this.#status ?? parseEngineStatus({});
+    }
   }
 
   #publishConnection(connected: boolean, reason?: string): void {

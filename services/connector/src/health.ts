@@ -57,6 +57,8 @@ function qsysConnectionCheck(deps: ConnectorHealthDeps): HealthCheck {
         reconnecting: !session.connected,
         connectedSince: session.connectedSince?.toISOString(),
         liveState: session.live.live,
+        capabilities: session.capabilities,
+        lastError: session.lastError,
         // ISO time, as in CIRCUIT_OPEN errors, breaker events and qsys.get_core_status.
         breaker: { state: session.breaker.state, nextAttemptAt: isoTime(session.breaker.nextAttemptAt) },
       };

@@ -1,13 +1,21 @@
-import type { ControlChangeEvent, ControlState } from '@qsys-mcp/contracts';
+import { AppError, type ControlChangeEvent, type ControlState } from '@qsys-mcp/contracts';
 import type { Catalog } from './catalog.js';
 import type { QrcCaller } from './core-api.js';
+import { isNotSupported } from './core-caller.js';
 
 /** Id of the connector's change group on the Core. */
 export const LIVE_GROUP_ID = 'qsys-mcp-live';
 
+/** How the live state follows the Core: pushes (`autopoll`), the connector's own polls (`poll`), or not at all. */
+export const LIVE_MODES = { autoPoll: 'autopoll', poll: 'poll', none: 'none' } as const;
+export type LiveMode = (typeof LIVE_MODES)[keyof typeof LIVE_MODES];
+
+/** Longest wait between two `ChangeGroup.Poll` requests after failures, ms. */
+export const MAX_POLL_BACKOFF_MS = 30_000;
+
 /** Options of {@link LiveState}. */
 export interface LiveStateOptions {
-  /** AutoPoll period, ms (sent to the Core in seconds). @default 100 */
+  /** AutoPoll period, ms (sent to the Core in seconds), and the period of the connector's own polls without AutoPoll. @default 100 */
   pollRateMs?: number;
   /** The state counts as stale when no AutoPoll push arrived for this long, ms. @default max(2000, 10 × pollRateMs) */
   staleAfterMs?: number;
@@ -41,6 +49,8 @@ export class LiveState {
   #built = false;
   #lastPushAt = 0;
   #generation = 0;
+  #mode: LiveMode = LIVE_MODES.none;
+  #pollTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LiveStateOptions = {}) {
     this.#pollRateMs = options.pollRateMs ?? DEFAULT_LIVE_STATE_OPTIONS.pollRateMs;
@@ -63,11 +73,21 @@ export class LiveState {
    * Builds the change group on the Core for every control of the catalog, starts AutoPoll and
    * seeds the state from the catalog's values. A later call (reconnect, new design) replaces
    * the group and the state.
-   * @throws AppError from the Core; the state then stays not live.
+   *
+   * A Core that answers less degrades, never fails the discovery: without `ChangeGroup.AutoPoll`
+   * (-32601, or no answer in time) the connector polls the group itself with
+   * `ChangeGroup.Poll` every `pollRateMs` (what QSC's own client does); without change groups
+   * (`AddComponentControl` or `Poll` not answered) the state stays not live and reads go to
+   * the Core.
+   * @returns how the state is kept up to date on this connection.
+   * @throws AppError from the Core for other failures (timeouts of the group's requests); the
+   *   state then stays not live.
    */
-  async build(client: QrcCaller, catalog: Catalog, timeoutMs: number): Promise<void> {
+  async build(client: QrcCaller, catalog: Catalog, timeoutMs: number): Promise<LiveMode> {
     const generation = ++this.#generation;
+    this.#stopPolling();
     this.#built = false;
+    this.#mode = LIVE_MODES.none;
     const controls = new Map<string, ControlState>();
     for (const component of catalog.components.values()) {
       for (const state of component.controls.values()) controls.set(key(component.name, state.name), { ...state, component: component.name });
@@ -75,27 +95,90 @@ export class LiveState {
     this.#controls = controls;
     // A group left from an earlier design on this connection would keep unknown controls.
     await client.call('ChangeGroup.Destroy', { Id: LIVE_GROUP_ID }, { timeoutMs }).catch(() => undefined);
-    await Promise.all(
-      [...catalog.components.values()]
-        .filter((c) => c.controls.size > 0)
-        .map((c) =>
-          client.call(
-            'ChangeGroup.AddComponentControl',
-            { Id: LIVE_GROUP_ID, Component: { Name: c.name, Controls: [...c.controls.keys()].map((Name) => ({ Name })) } },
-            { timeoutMs },
+    try {
+      await Promise.all(
+        [...catalog.components.values()]
+          .filter((c) => c.controls.size > 0)
+          .map((c) =>
+            client.call(
+              'ChangeGroup.AddComponentControl',
+              { Id: LIVE_GROUP_ID, Component: { Name: c.name, Controls: [...c.controls.keys()].map((Name) => ({ Name })) } },
+              { timeoutMs },
+            ),
           ),
-        ),
-    );
-    const first = await client.call('ChangeGroup.AutoPoll', { Id: LIVE_GROUP_ID, Rate: this.#pollRateMs / 1000 }, { timeoutMs });
-    if (generation !== this.#generation) return;
+      );
+    } catch (err) {
+      if (isNotSupported(err)) return LIVE_MODES.none;
+      throw err;
+    }
+    let first: unknown;
+    let mode: LiveMode = LIVE_MODES.autoPoll;
+    try {
+      first = await client.call('ChangeGroup.AutoPoll', { Id: LIVE_GROUP_ID, Rate: this.#pollRateMs / 1000 }, { timeoutMs });
+    } catch (err) {
+      if (!isNotSupported(err) && !(err instanceof AppError && err.code === 'QSYS_TIMEOUT')) throw err;
+      if (generation !== this.#generation) return LIVE_MODES.none;
+      try {
+        first = await client.call('ChangeGroup.Poll', { Id: LIVE_GROUP_ID }, { timeoutMs });
+      } catch (pollErr) {
+        if (isNotSupported(pollErr)) return LIVE_MODES.none;
+        throw pollErr;
+      }
+      mode = LIVE_MODES.poll;
+    }
+    if (generation !== this.#generation) return LIVE_MODES.none;
     this.#built = true;
+    this.#mode = mode;
     this.apply(first);
+    if (mode === LIVE_MODES.poll) this.#schedulePoll(client, generation, timeoutMs, 0);
+    return mode;
+  }
+
+  /** How the state is kept up to date on this connection (`none` until built). */
+  get mode(): LiveMode {
+    return this.#mode;
+  }
+
+  /**
+   * The connector's own polling loop: one `ChangeGroup.Poll` at a time (never overlapping),
+   * every `pollRateMs`; after failures it waits longer (doubling, up to 30 s), and a Core that
+   * stops answering Poll (-32601) ends it.
+   */
+  #schedulePoll(client: QrcCaller, generation: number, timeoutMs: number, failures: number): void {
+    const delayMs = failures === 0 ? this.#pollRateMs : Math.min(MAX_POLL_BACKOFF_MS, this.#pollRateMs * 2 ** failures);
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined;
+      client.call('ChangeGroup.Poll', { Id: LIVE_GROUP_ID }, { timeoutMs }).then(
+        (result) => {
+          if (generation !== this.#generation) return;
+          this.apply(result);
+          this.#schedulePoll(client, generation, timeoutMs, 0);
+        },
+        (err: unknown) => {
+          if (generation !== this.#generation) return;
+          if (isNotSupported(err)) {
+            this.#built = false;
+            this.#mode = LIVE_MODES.none;
+            return;
+          }
+          this.#schedulePoll(client, generation, timeoutMs, failures + 1);
+        },
+      );
+    }, delayMs);
+    this.#pollTimer.unref();
+  }
+
+  #stopPolling(): void {
+    if (this.#pollTimer !== undefined) clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
   }
 
   /** Marks the state not live (connection lost); reads go to the Core until it is rebuilt. */
   invalidate(): void {
     this.#generation++;
     this.#built = false;
+    this.#mode = LIVE_MODES.none;
+    this.#stopPolling();
   }
 
   /**
@@ -103,7 +186,8 @@ export class LiveState {
    * other groups and malformed entries. Publishes non-empty batches.
    */
   apply(params: unknown): void {
-    if (!isObject(params) || params.Id !== LIVE_GROUP_ID || !Array.isArray(params.Changes)) return;
+    // A Poll result without Id (some implementations leave it out) is ours: the connector has one group.
+    if (!isObject(params) || (params.Id !== undefined && params.Id !== LIVE_GROUP_ID) || !Array.isArray(params.Changes)) return;
     this.#lastPushAt = this.#now();
     if (!this.#built || params.Changes.length === 0) return;
     const time = new Date(this.#lastPushAt).toISOString();

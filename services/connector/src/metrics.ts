@@ -20,6 +20,7 @@ export class ConnectorMetrics {
   readonly breakerState: Gauge;
   readonly breakerTransitions: Counter<'to'>;
   readonly coreRequestDuration: Histogram<'method' | 'outcome'>;
+  readonly malformedFrames: Counter<'kind'>;
 
   constructor(labels: Record<string, string> = {}) {
     const registers = [this.registry];
@@ -37,6 +38,12 @@ export class ConnectorMetrics {
       help: 'Round-trip time of QRC requests to the Core',
       labelNames: ['method', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.malformedFrames = new Counter({
+      name: 'qsys_core_malformed_frames_total',
+      help: 'Frames from the Core that were dropped: invalid-json, not-an-object, unknown-id, error-without-id, unrecognised',
+      labelNames: ['kind'],
       registers,
     });
   }

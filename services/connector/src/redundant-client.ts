@@ -160,7 +160,7 @@ export class RedundantClient extends EventEmitter<QrcClientEvents> implements Qr
     m.client.on('reconnecting', (info) => {
       if (this.#active === undefined) this.emit('reconnecting', info);
     });
-    m.client.on('malformed', (raw) => this.emit('malformed', raw));
+    m.client.on('malformed', (raw, kind) => this.emit('malformed', raw, kind));
     m.client.on('notification', (method, params) => {
       if (method === 'EngineStatus') {
         const status = parseEngineStatus(params);

@@ -44,7 +44,7 @@ describe('readConfigFile', () => {
       'transport: expected one of "http", "stdio", got "sse"',
       'qrwc.host: expected at least 1 character, got ""',
       'qrwc.port: expected number, got "443"',
-      'qrwc.hots: expected one of the keys host, port, reconnectInterval, secure, transport, allowSelfSigned, username, password, coreId, requestTimeoutMs, reconnectMaxMs, keepaliveMs, backupHost, backupPort, pollRateMs, circuitBreaker, got an unknown key',
+      'qrwc.hots: expected one of the keys host, port, reconnectInterval, secure, transport, allowSelfSigned, username, password, apiKey, coreId, requestTimeoutMs, reconnectMaxMs, keepaliveMs, backupHost, backupPort, pollRateMs, circuitBreaker, got an unknown key',
       'rateLimiting.requestsPerMinute: expected a number > 0, got -5',
       'rateLimiting.burstSize: expected an integer, got 2.5',
       'rateLimiting.perClinet: expected one of the keys enabled, requestsPerMinute, burstSize, perClient, maxClients, got an unknown key',

@@ -1,19 +1,21 @@
 import { GetComponentRequestSchema, type ControlState, type GetComponentReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import { requireComponent, requireControl } from '../catalog-checks.js';
-import { componentGet, getComponentControls } from '../core-api.js';
-import { nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } from './context.js';
+import { Budget } from '../budget.js';
+import { explainInvalidParams, readComponentValues } from '../component-values.js';
+import { getComponentControls } from '../core-api.js';
+import { nameCoreError, parseRequest, unknownControls, type HandlerDeps } from './context.js';
 
 /**
  * `qsys.<core>.component.get`: every control of a component with its metadata
- * (`Component.GetControls`), or only the named ones (`Component.Get`, enriched from the catalog).
+ * (`Component.GetControls`), or only the named ones (`Component.Get`, enriched from the catalog;
+ * `Component.GetControls` filtered from a Core without `Component.Get`).
  * Names are checked against the catalog first (unknown ones never reach the Core). While the
  * live state is live, the answer comes from it with no Core round trip.
  */
 export function createGetComponentHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
     const { component, controls } = parseRequest(GetComponentRequestSchema, req);
-    const timeoutMs = timeLeftMs(req, deps.requestTimeoutMs);
     const { session } = deps;
     const catalog = session.catalog;
     if (catalog !== undefined) {
@@ -27,15 +29,19 @@ export function createGetComponentHandler(deps: HandlerDeps): EndpointHandler {
       return reply;
     }
     deps.metrics.cacheMisses.inc();
+    const budget = Budget.of(req, deps.requestTimeoutMs);
     try {
-      const states =
-        controls === undefined
-          ? await getComponentControls(session.caller, component, timeoutMs)
-          : (await componentGet(session.caller, component, controls, timeoutMs)).map((s) => catalog?.enrich(component, s) ?? s);
+      const states = await session.operate(async (core) => {
+        if (controls === undefined) return getComponentControls(core, component, budget.next('Component.GetControls'));
+        const read = await readComponentValues(core, component, controls, budget);
+        if (read.missing.length > 0) throw unknownControls(component, read.missing);
+        return read.states.map((s) => catalog?.enrich(component, s) ?? s);
+      });
       const reply: GetComponentReply = { name: component, type: catalog?.components.get(component)?.type ?? '', controls: states };
       return reply;
     } catch (err) {
-      throw nameCoreError(err, component, controls, catalog?.components.get(component)?.controls);
+      const explained = await explainInvalidParams(session.core, err, component, controls ?? [], budget);
+      throw nameCoreError(explained, component, controls, catalog?.components.get(component)?.controls);
     }
   };
 }

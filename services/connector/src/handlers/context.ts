@@ -1,4 +1,4 @@
-import { AppError, HEADERS } from '@qsys-mcp/contracts';
+import { AppError } from '@qsys-mcp/contracts';
 import type { BusRequest } from '@qsys-mcp/bus';
 import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
@@ -9,7 +9,7 @@ import type { ConnectorMetrics } from '../metrics.js';
 export interface HandlerDeps {
   session: CoreSession;
   logger: Logger;
-  /** Upper bound of one Core request, ms. */
+  /** Upper bound of one Core request, ms; the caller's deadline is split across the requests of one call (`Budget`). */
   requestTimeoutMs: number;
   metrics: ConnectorMetrics;
 }
@@ -26,19 +26,6 @@ export function parseRequest<S extends z.ZodType>(schema: S, req: BusRequest): z
     });
   }
   return parsed.data;
-}
-
-/**
- * Time left for Core requests: the configured bound, shortened by the caller's deadline
- * header (epoch ms) so that no work continues after the caller gave up.
- * @throws AppError BUS_TIMEOUT when the deadline has already passed.
- */
-export function timeLeftMs(req: BusRequest, boundMs: number): number {
-  const deadline = Number(req.headers[HEADERS.deadline]);
-  if (!Number.isFinite(deadline) || deadline <= 0) return boundMs;
-  const left = deadline - Date.now();
-  if (left <= 0) throw new AppError('BUS_TIMEOUT', 'The request deadline passed before the connector could act');
-  return Math.min(boundMs, left);
 }
 
 /**
@@ -62,6 +49,13 @@ export function nameCoreError(err: unknown, component: string, controls?: readon
     return new AppError('QSYS_UNKNOWN_CONTROL', `Unknown control${list} of component '${component}'`, { details, cause: err });
   }
   return err;
+}
+
+/** `QSYS_UNKNOWN_CONTROL` for controls the Core does not know (it answered without them). */
+export function unknownControls(component: string, controls: readonly string[]): AppError {
+  return new AppError('QSYS_UNKNOWN_CONTROL', `Unknown control ${controls.map((c) => `'${c}'`).join(', ')} of component '${component}'`, {
+    details: { component, controls },
+  });
 }
 
 /** Groups items by a key, keeping first-seen order of keys and items. */

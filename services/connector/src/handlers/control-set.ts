@@ -1,19 +1,30 @@
-import { SetControlsRequestSchema, type ControlState, type SetControlsReply } from '@qsys-mcp/contracts';
+import { SetControlsRequestSchema, type ControlState, type ControlWrite, type SetControlsReply, type WriteFailure } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
+import type { Logger } from '@qsys-mcp/observability';
+import { Budget } from '../budget.js';
 import { checkWrite, requireComponent, requireControl } from '../catalog-checks.js';
-import { componentSet, type ComponentWrite } from '../core-api.js';
-import { groupBy, nameCoreError, parseRequest, timeLeftMs, type HandlerDeps } from './context.js';
+import type { Catalog } from '../catalog.js';
+import { explainInvalidParams, readComponentValues } from '../component-values.js';
+import { componentSet, type QrcCaller } from '../core-api.js';
+import type { CoreSession } from '../core-session.js';
+import { groupBy, nameCoreError, parseRequest, unknownControls, type HandlerDeps } from './context.js';
 
 /**
  * `qsys.<core>.control.set`: one `Component.Set` (with `ResponseValues`) per component, so
  * several controls of one component cost one Core round trip. Components are written
- * concurrently; the reply lists the values the Core reported, in request order per component,
- * and `previous`: the states before the write as the live state knew them.
+ * concurrently; the reply lists the values of the written controls, in request order per
+ * component, and `previous`: the states before the write as the live state knew them.
+ *
+ * Every answer a Core gives to an accepted write is a success. Values the Core did not report
+ * (firmware that answers `true` or `null`, without ResponseValues) are read back in one request
+ * (`Component.Get`, else `Component.GetControls`). Controls the Core says it does not know
+ * (QSC: Component.Set "returns a list of unknown controls"; the Core applies the others) are
+ * reported per control in `failed`; when no control of the call was applied, the call fails
+ * with `QSYS_UNKNOWN_CONTROL`.
  */
 export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
     const { controls } = parseRequest(SetControlsRequestSchema, req);
-    const timeoutMs = timeLeftMs(req, deps.requestTimeoutMs);
     const { session } = deps;
     const catalog = session.catalog;
     // Every write is checked against the catalog before any reaches the Core: a bad one
@@ -24,6 +35,7 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
         if (meta !== undefined) checkWrite(meta, write, { index });
       });
     }
+    const budget = Budget.of(req, deps.requestTimeoutMs);
     // The states before the write, for the audit trail: from the live state, so no extra Core
     // round trip; a control it does not know (state not live) is left out.
     const previous: ControlState[] = [];
@@ -32,27 +44,69 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
       if (before !== undefined) previous.push({ ...before, component: w.component });
     }
     const byComponent = groupBy(controls, (c) => c.component);
-    const results = await Promise.all(
-      [...byComponent].map(async ([component, group]) => {
-        const writes = group.map((w) => {
-          const write: ComponentWrite = { control: w.control };
-          if (w.value !== undefined) write.value = w.value;
-          if (w.position !== undefined) write.position = w.position;
-          if (w.ramp !== undefined) write.ramp = w.ramp;
-          return write;
-        });
-        try {
-          const states = await componentSet(session.caller, component, writes, timeoutMs);
-          // Reads right after the write see what the Core reported, before the next poll.
-          session.live.applyWrite(component, states);
-          return states.map((s) => catalog?.enrich(component, s) ?? s);
-        } catch (err) {
-          throw nameCoreError(err, component, writes.map((w) => w.control), catalog?.components.get(component)?.controls);
-        }
-      }),
+    const results = await session.operate((core) =>
+      Promise.all([...byComponent].map(([component, group]) => writeComponent({ core, session, catalog, logger: deps.logger, budget }, component, group))),
     );
-    const reply: SetControlsReply = { controls: results.flat() };
+    const failed = results.flatMap((r) => r.failed);
+    if (failed.length === controls.length) {
+      const [first] = results;
+      throw unknownControls(first?.component ?? '', failed.map((f) => f.control));
+    }
+    const reply: SetControlsReply = { controls: results.flatMap((r) => r.states) };
+    if (failed.length > 0) reply.failed = failed;
     if (previous.length > 0) reply.previous = previous;
     return reply;
   };
+}
+
+interface WriteContext {
+  core: QrcCaller;
+  session: CoreSession;
+  catalog: Catalog | undefined;
+  logger: Logger;
+  budget: Budget;
+}
+
+/** Writes the controls of one component; returns their states (request order) and the controls not applied. */
+async function writeComponent(
+  ctx: WriteContext,
+  component: string,
+  group: readonly ControlWrite[],
+): Promise<{ component: string; states: ControlState[]; failed: WriteFailure[] }> {
+  const { core, session, catalog, budget } = ctx;
+  const names = group.map((w) => w.control);
+  try {
+    const answer = await componentSet(core, component, group, budget.next('Component.Set'));
+    session.componentSetResult = answer.kind;
+    const byName = new Map(answer.reported.map((s) => [s.name, s]));
+    const unknown = new Set(answer.unknown);
+    if (answer.unreported.length > 0) {
+      try {
+        const read = await readComponentValues(core, component, answer.unreported, budget);
+        for (const s of read.states) byName.set(s.name, s);
+        for (const m of read.missing) unknown.add(m);
+      } catch (err) {
+        // The Core acknowledged the write; without a read back, report what was written.
+        ctx.logger.warn({ err, component, controls: answer.unreported }, 'the Core acknowledged a write but the values could not be read back');
+        for (const w of group) if (!byName.has(w.control) && !unknown.has(w.control)) byName.set(w.control, asWritten(w, session));
+      }
+    }
+    const states = names.flatMap((n) => byName.get(n) ?? []);
+    // Reads right after the write see what the Core reported, before the next poll.
+    session.live.applyWrite(component, states);
+    const failed: WriteFailure[] = names
+      .filter((n) => unknown.has(n) && !byName.has(n))
+      .map((control) => ({ component, control, code: 'QSYS_UNKNOWN_CONTROL', message: `The Core does not know control '${control}' of component '${component}'; it was not written` }));
+    return { component, states: states.map((s) => catalog?.enrich(component, s) ?? s), failed };
+  } catch (err) {
+    const explained = await explainInvalidParams(core, err, component, names, budget);
+    throw nameCoreError(explained, component, names, catalog?.components.get(component)?.controls);
+  }
+}
+
+/** A written control as the caller asked for it, when the Core acknowledged it but could not be read. */
+function asWritten(w: ControlWrite, session: CoreSession): ControlState {
+  const known = session.catalog?.components.get(w.component)?.controls.get(w.control);
+  const value = w.value ?? known?.value ?? 0;
+  return { component: w.component, name: w.control, value, string: w.value === undefined ? '' : String(w.value) };
 }

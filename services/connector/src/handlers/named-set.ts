@@ -1,31 +1,44 @@
-import { SetNamedControlRequestSchema, type ControlState, type SetNamedControlReply } from '@qsys-mcp/contracts';
+import { AppError, SetNamedControlRequestSchema, type ControlState, type SetNamedControlReply } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
+import { Budget } from '../budget.js';
 import { namedGet, namedSet } from '../core-api.js';
-import { parseRequest, timeLeftMs, type HandlerDeps } from './context.js';
+import { parseRequest, type HandlerDeps } from './context.js';
 import { nameNamedError } from './named-get.js';
+
+/**
+ * Share of the call's time the read before the write may take: the read is only for the audit
+ * trail (`previous`), so a slow Core leaves most of the time to the write itself.
+ */
+export const PREVIOUS_READ_SHARE = 0.25;
 
 /**
  * `qsys.<core>.named.set`: one Named Control with `Control.Set` (value or position, optional
  * ramp). Named Controls are not in the live state, so the state before the write (`previous`,
- * for the audit trail) is read with `Control.Get` first; when that read fails the write goes
- * ahead without it and reports its own error.
+ * for the audit trail) is read with `Control.Get` first, within a quarter of the caller's time;
+ * when that read fails the write goes ahead without it. The write gets the rest, so a slow
+ * Core is reported as `QSYS_TIMEOUT` naming the method before the caller's deadline.
  */
 export function createSetNamedControlHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
     const write = parseRequest(SetNamedControlRequestSchema, req);
-    const { caller } = deps.session;
-    let previous: ControlState | undefined;
+    const budget = Budget.of(req, deps.requestTimeoutMs);
+    // A Core that answers -32602 for an unknown name does so for the read as well.
+    let nameRefused = false;
     try {
-      [previous] = await namedGet(caller, [write.name], timeLeftMs(req, deps.requestTimeoutMs));
+      return await deps.session.operate(async (core) => {
+        let previous: ControlState | undefined;
+        try {
+          [previous] = await namedGet(core, [write.name], budget.next('Control.Get', PREVIOUS_READ_SHARE));
+        } catch (err) {
+          nameRefused = err instanceof AppError && (err.code === 'QSYS_UNKNOWN_CONTROL' || err.code === 'QSYS_INVALID_PARAMS');
+          deps.logger.debug({ err, name: write.name }, 'could not read the Named Control before the write');
+        }
+        const reply: SetNamedControlReply = { control: await namedSet(core, write, budget) };
+        if (previous !== undefined) reply.previous = previous;
+        return reply;
+      });
     } catch (err) {
-      deps.logger.debug({ err, name: write.name }, 'could not read the Named Control before the write');
-    }
-    try {
-      const reply: SetNamedControlReply = { control: await namedSet(caller, write, timeLeftMs(req, deps.requestTimeoutMs)) };
-      if (previous !== undefined) reply.previous = previous;
-      return reply;
-    } catch (err) {
-      throw nameNamedError(err, [write.name]);
+      throw nameNamedError(err, [write.name], !nameRefused);
     }
   };
 }

@@ -26,6 +26,10 @@ export function createStatusHandler(deps: HandlerDeps & { coreId: string; host: 
     const nextAttemptAt = session.breaker.nextAttemptAt;
     reply.breaker = { state: session.breaker.state, ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(nextAttemptAt).toISOString() }) };
     reply.liveState = session.live.live;
+    const caps = session.capabilities;
+    reply.capabilities = { liveUpdates: caps.liveUpdates, unsupportedMethods: caps.unsupportedMethods, ...(caps.componentSetResult === undefined ? {} : { componentSetResult: caps.componentSetResult }) };
+    const lastError = session.lastError;
+    if (lastError !== undefined) reply.lastError = lastError;
     if (deps.pair !== undefined) {
       const pair = deps.pair.pairState;
       reply.redundancy = { active: pair.active ?? null, members: pair.members, ...(pair.alarm === undefined ? {} : { alarm: pair.alarm }) };

@@ -1,4 +1,4 @@
-import type { ControlState, ControlValue, ControlWrite, ToolName } from '@qsys-mcp/contracts';
+import type { ControlState, ControlValue, ControlWrite, ToolName, WriteFailure } from '@qsys-mcp/contracts';
 import { changesOf } from '../audit/audit-events.js';
 import type { CallContext, CallCore } from '../core-client.js';
 import type { ToolContext, ToolHandler, ToolHandlers } from './types.js';
@@ -55,11 +55,12 @@ export function createQsysToolHandlers(deps: QsysToolDeps): Pick<ToolHandlers, Q
     callCore('control.get', { controls: a.controls.map((c) => ({ component: c.component_name, control: c.control_name })) }, on(a.core, ctx));
 
   // Writes report what they changed (the connector's `previous` and the values the Core
-  // reported back) to the audit trail; the tool's answer is the values only.
-  const write = async (controls: ControlWrite[], core: string | undefined, ctx: ToolContext): Promise<{ controls: ControlState[] }> => {
+  // reported back) to the audit trail; the tool's answer is the values, and the writes the
+  // Core did not apply after a partial write.
+  const write = async (controls: ControlWrite[], core: string | undefined, ctx: ToolContext): Promise<{ controls: ControlState[]; failed?: WriteFailure[] }> => {
     const reply = await callCore('control.set', { controls }, on(core, ctx));
     ctx.reportChanges?.(changesOf(reply.controls, reply.previous));
-    return { controls: reply.controls };
+    return reply.failed === undefined ? { controls: reply.controls } : { controls: reply.controls, failed: reply.failed };
   };
 
   const setControl: ToolHandler<'qsys.set_control'> = (a, ctx) => write([toControlWrite(a)], a.core, ctx);
