@@ -88,6 +88,12 @@ export interface ProfileInfo {
   readonly methods: readonly string[] | null;
 }
 
+/** The method each "method missing" quirk makes answer -32601. */
+const QUIRK_UNANSWERED: Readonly<Partial<Record<ProfileQuirk, string>>> = {
+  'no-autopoll': 'ChangeGroup.AutoPoll',
+  'no-component-get': 'Component.Get',
+};
+
 /** A profile as options give it: a comma-separated list, or the names one by one. */
 export type ProfileSpec = string | readonly string[];
 
@@ -143,9 +149,7 @@ export function resolveProfile(
   if (!quirks.has('api-key') && key !== undefined) problems.push(`${keyField}: is set but the profile has no api-key quirk (add api-key to ${field})`);
   if (problems.length > 0) return { problems };
 
-  const dropped = [quirks.has('no-autopoll') ? 'ChangeGroup.AutoPoll' : undefined, quirks.has('no-component-get') ? 'Component.Get' : undefined].filter(
-    (m): m is string => m !== undefined,
-  );
+  const dropped = [...quirks].flatMap((q) => QUIRK_UNANSWERED[q] ?? []);
   let methods: Set<string> | null = null;
   if (only || dropped.length > 0) {
     methods = new Set([...METHODS.keys()].filter((m) => (only === undefined || only.has(m)) && !dropped.includes(m)));
@@ -167,9 +171,6 @@ export function resolveProfile(
   };
   return { profile: Object.freeze(profile) };
 }
-
-/** The full, documented Core: no quirk. */
-export const FULL_PROFILE: CoreProfile = (resolveProfile(undefined, undefined) as { profile: CoreProfile }).profile;
 
 /** Whether a profile (or its {@link ProfileInfo}) is the documented Core: no quirk, every method. */
 export function isDefaultProfile(profile: { readonly quirks: readonly unknown[]; readonly methods: unknown }): boolean {
