@@ -1,7 +1,9 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError, CORE_CONTRACTS, HEADERS, coreSubject, type ControlState, type CoreOperation } from '@qsys-mcp/contracts';
 import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
-import { createSilentLogger } from '@qsys-mcp/observability';
+import { createLogger, createSilentLogger, type Logger } from '@qsys-mcp/observability';
 import { startSimulator, type Simulator } from '@qsys-mcp/qsys-sim';
 import { loadConfig, startConnector, type Connector } from '@qsys-mcp/connector';
 import { waitFor } from '../../../test/support/wait.js';
@@ -24,7 +26,7 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function start(profile: string, env: Record<string, string> = {}, simOptions: { apiKey?: string } = {}): Promise<Stack> {
+async function start(profile: string, env: Record<string, string> = {}, simOptions: { apiKey?: string } = {}, logger: Logger = createSilentLogger()): Promise<Stack> {
   const sim = await startSimulator({ wsPort: 0, tcpPort: null, rampStepMs: 10, profile, ...simOptions });
   const bus = createMemoryBus();
   const config = loadConfig({
@@ -35,7 +37,7 @@ async function start(profile: string, env: Record<string, string> = {}, simOptio
     QSYS_POLL_RATE_MS: '50',
     ...env,
   });
-  const connector = await startConnector({ config, bus, logger: createSilentLogger() });
+  const connector = await startConnector({ config, bus, logger });
   stack = { sim, bus, connector };
   await connector.waitReady(10_000);
   return stack;
@@ -231,5 +233,57 @@ describe('one time budget per call', () => {
     expect(err.details).toMatchObject({ method: 'Control.Set' });
     // The connector answered within the caller's deadline.
     expect(elapsed).toBeLessThan(3000);
+  });
+});
+
+/** A logger whose JSON lines are kept in `lines`. */
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ name: 'connector', level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  return { logger, lines };
+}
+
+describe('bad frames from the Core', () => {
+  it('drops garbage, replies to ids never asked and huge frames, counts them by kind, logs each kind once, and keeps serving', async () => {
+    const { logger, lines } = capturingLogger();
+    const s = await start('full', {}, {}, logger);
+    for (let i = 0; i < 3; i++) expect(s.sim.sendMalformed({ unknownId: true })).toBe(1);
+    expect(s.sim.sendMalformed({ huge: 4 * 1024 * 1024 })).toBe(1);
+    const counted = async (kind: string): Promise<number> =>
+      (await s.connector.metrics.malformedFrames.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+    await waitFor(async () => (await counted('invalid-json')) === 3 && (await counted('unknown-id')) === 3, { what: 'the dropped frames counted' });
+    const dropped = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('frame from the Core dropped'));
+    expect(dropped.map((l) => l.kind).sort()).toEqual(['invalid-json', 'unknown-id']);
+    // Still connected and serving, on the same connection.
+    expect(s.sim.connectionCount).toBe(1);
+    const reply = await call(s, 'control.set', { controls: [{ component: 'Main Gain', control: 'gain', value: -12 }] });
+    expect(controls(reply)[0]?.value).toBe(-12);
+  });
+});
+
+describe('a host that answers HTTP 404 on the QRC path', () => {
+  let http: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((done) => (http === undefined ? done() : http.close(() => done())));
+    http = undefined;
+  });
+
+  it('says the Core\'s WebSocket service is probably disabled, in the status and the health details', async () => {
+    http = createServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((done) => http?.listen(0, '127.0.0.1', done));
+    const port = (http.address() as AddressInfo).port;
+    const bus = createMemoryBus();
+    const config = loadConfig({ QSYS_HOST: '127.0.0.1', QSYS_PORT: String(port), QSYS_SECURE: 'false', QSYS_RECONNECT_INTERVAL_MS: '50' });
+    const connector = await startConnector({ config, bus, logger: createSilentLogger() });
+    try {
+      await waitFor(() => connector.session.lastError?.includes('404'), { what: 'a failed attempt' });
+      expect(connector.session.lastError).toMatch(/WebSocket service is probably disabled \(enable it in Core Manager > Network > Services\)/);
+      const status = (await bus.request(coreSubject('main', 'status'), {}, { timeoutMs: 2000 })) as Record<string, unknown>;
+      expect(status.connected).toBe(false);
+      expect(status.lastError).toMatch(/HTTP 404 on \/qrc-public-api\/v0/);
+    } finally {
+      await connector.close();
+      await bus.close();
+    }
   });
 });
