@@ -4,7 +4,7 @@ import type { NatsBus } from '@qsys-mcp/bus/nats';
 import type { Logger } from '@qsys-mcp/observability';
 import type { ConnectorConfig } from './config.js';
 import type { Connector } from './connector.js';
-import { LeaderLease } from './lease.js';
+import { LeaderLease, type LeaseConnectionEvents } from './lease.js';
 
 /** A connector replica that serves only while it holds the core's lease. */
 export interface Leadership {
@@ -44,16 +44,19 @@ export async function openLeaseBucket(bus: NatsBus, bucket: string, ttlMs: numbe
 export function runUnderLease(options: {
   config: Readonly<ConnectorConfig>;
   kv: KV;
+  /** The NATS connection's status events: the leader renews at once when NATS reconnects. */
+  connection?: LeaseConnectionEvents;
   logger: Logger;
   start: () => Promise<Connector>;
 }): Leadership {
-  const { config, kv, logger } = options;
+  const { config, kv, logger, connection } = options;
   let connector: Connector | undefined;
   const lease = new LeaderLease({
     kv,
     key: config.coreId,
     owner: config.instanceId,
     ttlMs: config.lease.ttlMs,
+    ...(connection === undefined ? {} : { connection }),
     logger: logger.child({ component: 'lease' }),
     onAcquired: async () => {
       connector = await options.start();

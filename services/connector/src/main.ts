@@ -43,7 +43,7 @@ try {
   if (config.lease.enabled) {
     // Standby replicas: only the holder of the core's lease connects to the Core and serves.
     const kv = await openLeaseBucket(bus, config.lease.bucket, config.lease.ttlMs);
-    const running = runUnderLease({ config, kv, logger, start: () => startConnector({ config, bus, logger, metrics }) });
+    const running = runUnderLease({ config, kv, connection: bus.connection, logger, start: () => startConnector({ config, bus, logger, metrics }) });
     leadership = running;
     shutdown.add({ name: 'lease', close: () => running.stop() });
   } else {

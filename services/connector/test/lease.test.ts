@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kvm, type KV } from '@nats-io/kv';
 import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
 import { createSilentLogger } from '@qsys-mcp/observability';
-import { LeaderLease } from '../src/lease.js';
-import { startNatsServer } from '../../../test/support/nats-server.js';
+import { LeaderLease, type LeaseOptions } from '../src/lease.js';
+import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 const TTL_MS = 1000;
@@ -22,7 +22,7 @@ afterAll(async () => {
   await nats?.[Symbol.asyncDispose]();
 });
 
-function replica(owner: string, key: string, log: string[]): LeaderLease {
+function replica(owner: string, key: string, log: string[], options: Partial<LeaseOptions> = {}): LeaderLease {
   return new LeaderLease({
     kv,
     key,
@@ -31,6 +31,36 @@ function replica(owner: string, key: string, log: string[]): LeaderLease {
     logger: createSilentLogger(),
     onAcquired: async () => void log.push(`${owner}+`),
     onLost: async () => void log.push(`${owner}-`),
+    ...options,
+  });
+}
+
+/** Renew calls of a lease as the KV saw them: send time, and whether the server accepted it. */
+interface Renewal {
+  sentAt: number;
+  accepted: boolean;
+}
+
+/**
+ * `kv` with `update` observed (every call is recorded in `renewals`) and, while `hang()` says so,
+ * never answered: a request lost on the way, as when NATS is unreachable.
+ */
+function observedKv(target: KV, renewals: Renewal[], hang: () => boolean = () => false): KV {
+  return new Proxy(target, {
+    get(obj, prop) {
+      if (prop === 'update') {
+        return async (...args: Parameters<KV['update']>) => {
+          const renewal: Renewal = { sentAt: performance.now(), accepted: false };
+          renewals.push(renewal);
+          if (hang()) return new Promise<number>(() => undefined);
+          const revision = await obj.update(...args);
+          renewal.accepted = true;
+          return revision;
+        };
+      }
+      const value: unknown = Reflect.get(obj, prop, obj);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
+    },
   });
 }
 
@@ -100,6 +130,129 @@ describe('leader lease in NATS KV', () => {
     await kv.put('core4', 'usurper');
     await waitFor(() => !a.isLeader, { what: 'a to step down' });
     expect(log).toEqual(['a+', 'a-']);
+    await a.stop();
+  });
+
+  it('keeps the lease when the key names it at a newer revision than it knows (a renew whose answer was lost)', async () => {
+    const log: string[] = [];
+    const a = replica('a', 'core5', log);
+    a.start();
+    await waitFor(() => a.isLeader, { what: 'a to lead' });
+    // A renew of a's that the server stored but whose answer never came back: the key moves on.
+    const landed = await kv.put('core5', 'a');
+    expect(a.revision).toBeLessThan(landed);
+    // a's next renew names the old revision and is refused; it reads the key, finds itself, and renews from it.
+    await waitFor(() => a.revision > landed, { timeoutMs: 3 * TTL_MS, what: 'a to renew from the newer revision' });
+    expect(a.isLeader).toBe(true);
+    expect(log).toEqual(['a+']);
+    expect((await kv.get('core5'))?.string()).toBe('a');
+    await a.stop();
+  });
+
+  it('steps down before the TTL has passed since its last accepted renew, though a renew is still pending', async () => {
+    const log: string[] = [];
+    const renewals: Renewal[] = [];
+    let lost = false;
+    const lostAt: number[] = [];
+    const a = replica('a', 'core6', log, {
+      kv: observedKv(kv, renewals, () => lost),
+      onLost: async () => {
+        lostAt.push(performance.now());
+        log.push('a-');
+      },
+    });
+    a.start();
+    await waitFor(() => renewals.some((r) => r.accepted), { what: 'a first accepted renew' });
+    lost = true;
+    await waitFor(() => !a.isLeader, { timeoutMs: 3 * TTL_MS, what: 'a to step down' });
+    const lastAccepted = renewals.filter((r) => r.accepted).at(-1)!;
+    const steppedDownAfterMs = lostAt[0]! - lastAccepted.sentAt;
+    // Before the key can expire (its stamp is later than the send), not much earlier than the 20 % margin.
+    expect(steppedDownAfterMs).toBeLessThan(TTL_MS);
+    expect(steppedDownAfterMs).toBeGreaterThanOrEqual(TTL_MS * 0.8 - 5);
+    // The step-down did not wait for the pending renew: it never answers.
+    expect(renewals.at(-1)?.accepted).toBe(false);
+    expect(log).toEqual(['a+', 'a-']);
+    await a.stop();
+  });
+});
+
+describe('leader lease across a nats-server restart', () => {
+  const RESTART_TTL_MS = 3000;
+  let server: NatsServer;
+  let restartBus: NatsBus;
+  let restartKv: KV;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    // Quick reconnects: the test is about what the lease does once NATS is back, not how fast nats.js dials.
+    restartBus = await createNatsBus({ servers: server.url, name: 'lease-restart-test', reconnectTimeWaitMs: 50 });
+    restartKv = await new Kvm(restartBus.connection).create('lease_restart', { ttl: RESTART_TTL_MS, history: 1 });
+  });
+
+  afterAll(async () => {
+    await restartBus?.close();
+    await server?.dispose();
+  });
+
+  function restartReplica(key: string, log: string[], renewals: Renewal[], lostAt: number[] = []): LeaderLease {
+    return new LeaderLease({
+      kv: observedKv(restartKv, renewals),
+      key,
+      owner: 'a',
+      ttlMs: RESTART_TTL_MS,
+      connection: restartBus.connection,
+      logger: createSilentLogger(),
+      onAcquired: async () => void log.push('a+'),
+      onLost: async () => {
+        lostAt.push(performance.now());
+        log.push('a-');
+      },
+    });
+  }
+
+  it('renews at once when NATS is back and keeps the lease, though the renew sent during the outage is still pending', async () => {
+    const log: string[] = [];
+    const renewals: Renewal[] = [];
+    const a = restartReplica('restart1', log, renewals);
+    a.start();
+    await waitFor(() => a.isLeader && renewals.some((r) => r.accepted), { what: 'a to lead and renew' });
+    const before = a.revision;
+    await server.stop();
+    const down = renewals.length;
+    // A renew goes out while NATS is down; nats.js drops it when it dials again, so it can only time out.
+    await waitFor(() => renewals.length > down, { timeoutMs: RESTART_TTL_MS, what: 'a renew while NATS is down' });
+    await server.restart();
+    await waitFor(() => restartBus.isConnected(), { what: 'the bus to reconnect' });
+    const reconnectedAt = performance.now();
+    await waitFor(() => a.revision > before, { timeoutMs: RESTART_TTL_MS, what: 'a renew accepted after the restart' });
+    const renewedAfterMs = performance.now() - reconnectedAt;
+    // Well before the pending renew times out (a quarter of the TTL) and a retry could follow.
+    expect(renewedAfterMs).toBeLessThan(RESTART_TTL_MS / 4);
+    // The store survived the restart: the key is the same lease, renewed with compare-and-set.
+    const entry = await restartKv.get('restart1');
+    expect(entry?.string()).toBe('a');
+    expect(entry?.revision).toBe(a.revision);
+    expect(a.isLeader).toBe(true);
+    expect(log).toEqual(['a+']);
+    await a.stop();
+  });
+
+  it('steps down before the key can expire when NATS stays down, and leads again after it is back', async () => {
+    const log: string[] = [];
+    const renewals: Renewal[] = [];
+    const lostAt: number[] = [];
+    const a = restartReplica('restart2', log, renewals, lostAt);
+    a.start();
+    await waitFor(() => a.isLeader && renewals.some((r) => r.accepted), { what: 'a to lead and renew' });
+    await server.stop();
+    await waitFor(() => !a.isLeader, { timeoutMs: 2 * RESTART_TTL_MS, what: 'a to step down while NATS is down' });
+    const lastAccepted = renewals.filter((r) => r.accepted).at(-1)!;
+    expect(lostAt[0]! - lastAccepted.sentAt).toBeLessThan(RESTART_TTL_MS);
+    expect(lostAt[0]! - lastAccepted.sentAt).toBeGreaterThanOrEqual(RESTART_TTL_MS * 0.8 - 5);
+    await server.restart();
+    await waitFor(() => a.isLeader, { timeoutMs: 3 * RESTART_TTL_MS, what: 'a to lead again once the key expired' });
+    expect(log).toEqual(['a+', 'a-', 'a+']);
     await a.stop();
   });
 });
