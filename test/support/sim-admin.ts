@@ -17,7 +17,7 @@ export interface SimCoreStatus {
   wsUrl: string;
   connections: number;
   engine: { State: string; DesignCode: string; DesignName: string; IsRedundant: boolean };
-  faults: { responseDelayMs: number; unresponsive: boolean; refuseConnections: boolean; errorRate: number; errorSeed: number | null };
+  faults: { responseDelayMs: number; unresponsive: boolean; refuseConnections: boolean; errorRate: number; errorSeed: number | null; errorMethods: string[] | null };
   stats: SimStats;
 }
 

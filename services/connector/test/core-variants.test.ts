@@ -287,3 +287,23 @@ describe('a host that answers HTTP 404 on the QRC path', () => {
     }
   });
 });
+
+describe('the circuit breaker counts tool operations', () => {
+  it('opens after consecutive failed writes although the connector\'s own polls keep succeeding', async () => {
+    const s = await start('no-autopoll', { QSYS_BREAKER_FAILURE_THRESHOLD: '3', QSYS_BREAKER_TIMEOUT_MS: '60000' });
+    s.sim.setFaults({ errorRate: 1, errorMethods: ['Component.Set'] });
+    for (let i = 0; i < 3; i++) {
+      const polls = count(s, 'ChangeGroup.Poll');
+      const err = await callError(s, 'control.set', { controls: [{ component: 'Main Gain', control: 'gain', value: -10 - i }] });
+      expect(err.code).toBe('QSYS_CORE_ERROR');
+      // Successful polls between the failed writes.
+      await waitFor(() => count(s, 'ChangeGroup.Poll') >= polls + 2, { what: 'polls between the writes' });
+    }
+    expect(s.connector.session.breaker.state).toBe('OPEN');
+    const open = await callError(s, 'control.set', { controls: [{ component: 'Main Gain', control: 'gain', value: -10 }] });
+    expect(open.code).toBe('CIRCUIT_OPEN');
+    expect(count(s, 'Component.Set')).toBe(3);
+    // Reads from the live state are still answered.
+    expect(controls(await call(s, 'component.get', { component: 'Main Gain', controls: ['gain'] }))).toHaveLength(1);
+  });
+});

@@ -27,6 +27,12 @@ export interface Faults {
    * @default null
    */
   errorSeed: number | null;
+  /**
+   * The methods `errorRate` hits, e.g. `["Component.Set"]` (a Core whose writes fail while its
+   * change groups work); null = every method but {@link ERROR_EXEMPT_METHODS}.
+   * @default null
+   */
+  errorMethods: readonly string[] | null;
 }
 
 /** No fault at all: what a simulator starts with and `clearFaults()` restores. */
@@ -36,6 +42,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   refuseConnections: false,
   errorRate: 0,
   errorSeed: null,
+  errorMethods: null,
 });
 
 /**
@@ -75,6 +82,10 @@ export function validateFaults(input: unknown): { patch: Partial<Faults> } | { p
         if (v === null || (typeof v === 'number' && Number.isSafeInteger(v))) patch.errorSeed = v;
         else problems.push('errorSeed: must be an integer or null');
         break;
+      case 'errorMethods':
+        if (v === null || (Array.isArray(v) && v.length > 0 && v.every((m) => typeof m === 'string' && m !== ''))) patch.errorMethods = v === null ? null : Object.freeze([...(v as string[])]);
+        else problems.push('errorMethods: must be a non-empty array of method names, or null');
+        break;
       default:
         problems.push(`${key}: unknown fault (known: ${Object.keys(NO_FAULTS).join(', ')})`);
     }
@@ -104,6 +115,7 @@ export class FaultInjector implements Faults {
   refuseConnections = false;
   errorRate = 0;
   errorSeed: number | null = null;
+  errorMethods: readonly string[] | null = null;
   /** Requests drawn from since `errorRate`/`errorSeed` were last set. */
   private drawn = 0;
   private random: (() => number) | undefined;
@@ -127,8 +139,13 @@ export class FaultInjector implements Faults {
 
   /** A copy of the current faults. */
   snapshot(): Faults {
-    const { responseDelayMs, unresponsive, refuseConnections, errorRate, errorSeed } = this;
-    return { responseDelayMs, unresponsive, refuseConnections, errorRate, errorSeed };
+    const { responseDelayMs, unresponsive, refuseConnections, errorRate, errorSeed, errorMethods } = this;
+    return { responseDelayMs, unresponsive, refuseConnections, errorRate, errorSeed, errorMethods };
+  }
+
+  /** Whether a request of `method` is drawn from at all (`errorRate` set, not exempt, among `errorMethods`). */
+  hits(method: string): boolean {
+    return this.errorRate > 0 && !ERROR_EXEMPT_METHODS.has(method) && (this.errorMethods === null || this.errorMethods.includes(method));
   }
 
   /** Whether the next request (one not exempt) gets an injected error. */

@@ -1,5 +1,4 @@
 import { ChangeGroupRegistry } from './change-groups.js';
-import { ERROR_EXEMPT_METHODS } from './faults.js';
 import { METHODS, OPEN_METHODS, STANDBY_METHODS } from './methods/index.js';
 import { RpcError, encodeError, encodeNotification, encodeResult, encodeRpcError, type QrcErrorName, type RpcId } from './protocol.js';
 import type { Logger } from '@qsys-mcp/observability';
@@ -143,7 +142,7 @@ export class Session implements SessionApi {
       return;
     }
     // Injected errors hit only requests that would have run; nothing is applied.
-    if (this.ctx.faults.errorRate > 0 && !ERROR_EXEMPT_METHODS.has(method) && this.ctx.faults.drawError()) {
+    if (this.ctx.faults.errorRate > 0 && this.ctx.faults.hits(method) && this.ctx.faults.drawError()) {
       if (hasId) this.fail(rid, 'SERVER_ERROR', 'injected error');
       return;
     }

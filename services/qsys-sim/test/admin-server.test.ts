@@ -58,7 +58,7 @@ describe('the admin interface', () => {
       'body.responseDelayMs: must be an integer from 0 to 3600000',
       'body.unresponsive: must be a boolean',
       'body.errorSeed: must be an integer or null',
-      'body.hang: unknown fault (known: responseDelayMs, unresponsive, refuseConnections, errorRate, errorSeed)',
+      'body.hang: unknown fault (known: responseDelayMs, unresponsive, refuseConnections, errorRate, errorSeed, errorMethods)',
     ]);
     expect(sim.faults().errorRate).toBe(0);
     expect((await admin(server.url, 'POST', '/admin/faults', {})).body.error.problems).toEqual([expect.stringMatching(/^body: must set at least one fault/)]);

@@ -22,6 +22,22 @@ describe('FaultInjector', () => {
     expect(share).toBeLessThan(0.45);
   });
 
+  it('hits only the methods of errorMethods, never the exempt ones', () => {
+    const f = new FaultInjector();
+    f.set({ errorRate: 1 });
+    expect(f.hits('Component.Set')).toBe(true);
+    expect(f.hits('ChangeGroup.Poll')).toBe(true);
+    expect(f.hits('StatusGet')).toBe(false);
+    f.set({ errorMethods: ['Component.Set'] });
+    expect(f.hits('Component.Set')).toBe(true);
+    expect(f.hits('ChangeGroup.Poll')).toBe(false);
+    f.set({ errorRate: 0 });
+    expect(f.hits('Component.Set')).toBe(false);
+    expect(validateFaults({ errorMethods: [] })).toEqual({ problems: ['errorMethods: must be a non-empty array of method names, or null'] });
+    expect(validateFaults({ errorMethods: 'Component.Set' })).toEqual({ problems: ['errorMethods: must be a non-empty array of method names, or null'] });
+    expect(validateFaults({ errorMethods: null })).toEqual({ patch: { errorMethods: null } });
+  });
+
   it('refuses invalid faults whole and clears back to none', () => {
     const f = new FaultInjector();
     expect(() => f.set({ errorRate: 2, responseDelayMs: 5 })).toThrow(RangeError);
