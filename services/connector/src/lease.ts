@@ -112,8 +112,9 @@ export class LeaderLease {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    clearTimeout(this.#deadline);
+    // The step-down deadline stays armed while a pending renew is awaited.
     await this.#settled();
+    clearTimeout(this.#deadline);
     if (this.#leader) {
       this.#leader = false;
       await this.#o.onLost('shutting down');
@@ -185,7 +186,6 @@ export class LeaderLease {
   #held(sentAt: number): void {
     this.#heldUntil = sentAt + this.#o.ttlMs;
     clearTimeout(this.#deadline);
-    if (this.#stopped) return;
     this.#deadline = setTimeout(() => {
       if (this.#leader) this.#stepDown('lease could not be renewed in time');
     }, Math.max(0, this.#heldUntil - this.#o.stepDownMarginMs - performance.now()));
