@@ -258,11 +258,18 @@ describe('circuit breaker, live state, change events and malformed frames', () =
     const { client, sim, connector } = stack;
     const count = (msg: string): number => connector.lines().filter((l) => l.msg === msg).length;
     const disconnects = count('disconnected from the Core');
-    const dropped = count('malformed frame from the Core dropped');
+    const droppedKinds = (): unknown[] => connector.lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('frame from the Core dropped')).map((l) => l.kind);
     const { sent } = await sim.admin.malformed({ unknownId: true });
     expect(sent.primary).toBeGreaterThanOrEqual(1);
-    // The invalid JSON frame and the reply to an id nobody sent.
-    await waitFor(() => count('malformed frame from the Core dropped') >= dropped + 2, { what: 'the connector to drop both frames' });
+    // The invalid JSON frame and the reply to an id nobody sent: each kind logged (once per connection).
+    await waitFor(() => droppedKinds().includes('invalid-json') && droppedKinds().includes('unknown-id'), { what: 'the connector to drop both frames' });
+    // Sent again on the same connection: counted, not logged again.
+    await sim.admin.malformed({ unknownId: true });
+    const metrics = (): Promise<string> => fetch(`http://127.0.0.1:${String(connector.ready.healthPort)}/metrics`).then((r) => r.text());
+    await waitFor(async () => /qsys_core_malformed_frames_total\{[^}]*kind="unknown-id"[^}]*\} 2\b/.test(await metrics()), {
+      what: 'the second frames counted',
+    });
+    expect(droppedKinds()).toHaveLength(2);
     expect(connector.child.exitCode).toBeNull();
     expect(connector.child.signalCode).toBeNull();
     expectOk(await setGain(client, -3));

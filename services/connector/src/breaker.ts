@@ -151,6 +151,20 @@ export class CoreBreaker {
     else this.#onFailure(outcome.error);
   }
 
+  /**
+   * The Core is back: it accepted a new connection (which made an OPEN breaker HALF_OPEN, see
+   * {@link record}) and then answered the whole design discovery. That closes a HALF_OPEN
+   * breaker; in any other state nothing changes, so a breaker opened by failed tool operations
+   * on a connection that stayed up is never closed by what the connector does on its own.
+   */
+  recovered(reason: string): void {
+    if (this.#state !== BREAKER_STATES.halfOpen) return;
+    this.#failures = 0;
+    this.#successes = 0;
+    this.#breaker.close();
+    this.#transition(BREAKER_STATES.closed, reason);
+  }
+
   /** Closes the breaker by hand (the admin tool `system.reset_circuit_breaker`). */
   reset(): void {
     this.#failures = 0;

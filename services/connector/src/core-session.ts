@@ -247,6 +247,8 @@ export class CoreSession {
         metrics.cacheSize.set(this.live.size);
         this.#discoveryFailures = 0;
         this.#lastError = undefined;
+        // After a reconnect: the Core answered everything, it is back.
+        if (reason === 'connect' || reason === 'retry') this.breaker.recovered('reconnected; the Core answered the design discovery');
         logger.info(
           { reason, design: status.designName, components: catalog.size, controls: this.live.size, liveUpdates: mode, unsupported: this.core.unsupportedMethods, ms: Math.round(performance.now() - started) },
           mode === 'none' ? 'design discovered; no live state on this Core (reads go to the Core)' : 'design discovered; live state built',

@@ -105,6 +105,23 @@ describe('CoreBreaker', () => {
     b.shutdown();
   });
 
+  it('closes from HALF_OPEN when the reconnected Core answered the discovery, and in no other state', async () => {
+    const changes: BreakerStateChange[] = [];
+    const b = breaker(changes);
+    for (let i = 0; i < 5; i++) b.record({ ok: false, error: new AppError('CORE_UNAVAILABLE', 'refused') });
+    b.recovered('discovered');
+    expect(b.state).toBe('OPEN');
+    b.record({ ok: true });
+    b.recovered('discovered');
+    expect(b.state).toBe('CLOSED');
+    expect(changes.map((c) => [c.to, c.reason])).toEqual([
+      ['OPEN', expect.stringContaining('5 consecutive failures')],
+      ['HALF_OPEN', 'connected to the Core'],
+      ['CLOSED', 'discovered'],
+    ]);
+    b.shutdown();
+  });
+
   it('counts recorded connect failures like call failures', () => {
     const b = breaker();
     for (let i = 0; i < 5; i++) b.record({ ok: false, error: new AppError('CORE_UNAVAILABLE', 'refused') });
