@@ -42,6 +42,8 @@ export interface OpenLoopResult {
   failed: number;
   /** Arrivals not sent because `maxOutstanding` calls were in flight. */
   skipped: number;
+  /** Calls sent again once because their kept-alive socket had just been closed by the server. */
+  retried: number;
   byKind: Record<string, KindCounts>;
   elapsedMs: number;
   /** From each call's scheduled start to its whole answer (so a late start counts), ms. */
@@ -68,6 +70,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   let sent = 0;
   let failed = 0;
   let skipped = 0;
+  let retried = 0;
   let outstanding = 0;
   let firstError: string | undefined;
   const latencies: number[] = [];
@@ -79,7 +82,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     counts.failed++;
     firstError ??= message;
   };
-  const call = (entry: MixEntry, scheduledAt: number): Promise<void> =>
+  const call = (entry: MixEntry, scheduledAt: number, retry = true): Promise<void> =>
     new Promise<void>((resolve) => {
       const counts = byKind[entry.kind]!;
       const req = request(
@@ -106,7 +109,14 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
           });
         },
       );
-      req.on('error', (err) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed as idle at the moment it was reused: the
+        // request never reached the server, so it is sent again once (as Node's docs advise).
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET') {
+          retried++;
+          resolve(call(entry, scheduledAt, false));
+          return;
+        }
         fail(counts, `${entry.kind}: ${err.message}`);
         resolve();
       });
@@ -149,6 +159,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     sent,
     failed,
     skipped,
+    retried,
     byKind,
     elapsedMs,
     p50: quantile(sorted, 0.5),

@@ -146,6 +146,7 @@ export interface SoakFigures {
   name: string;
   rss: [number, number, number];
   heapUsed: [number, number, number];
+  heapTotal: [number, number, number];
   rssSlopeMbPerMin: number;
   heapSlopeMbPerMin: number;
 }
@@ -153,29 +154,36 @@ export interface SoakFigures {
 /** Per-process figures of a soak. */
 export function soakFigures(result: SoakResult): SoakFigures[] {
   return Object.entries(result.samples).map(([name, ss]) => {
-    const picks = [ss[0], at(ss, result.durationMs / 2), ss.at(-1)];
-    const second = ss.filter((s) => s.tMs >= result.durationMs / 2 && s.tMs <= result.durationMs);
+    const middle = at(ss, result.durationMs / 2);
+    const picks = [ss[0], middle, ss.at(-1)];
+    // The second half: from the sample nearest the middle to the last (taken as the load ends).
+    const second = middle === undefined ? [] : ss.slice(ss.indexOf(middle));
     return {
       name,
       rss: picks.map((s) => s?.rssMb ?? Number.NaN) as [number, number, number],
       heapUsed: picks.map((s) => s?.heapUsedMb ?? Number.NaN) as [number, number, number],
+      heapTotal: picks.map((s) => s?.heapTotalMb ?? Number.NaN) as [number, number, number],
       rssSlopeMbPerMin: slopePerMinute(second.map((s) => ({ t: s.tMs, y: s.rssMb }))),
       heapSlopeMbPerMin: slopePerMinute(second.map((s) => ({ t: s.tMs, y: s.heapUsedMb }))),
     };
   });
 }
 
-/** The soak's Markdown report: one row per process, then the calls. */
+/**
+ * The soak's Markdown report: one row per process, then the calls. Heap total is what V8 has
+ * reserved for its heap (`process_memory_usage_bytes{type="heap_total"}`): RSS follows it.
+ */
 export function soakTable(result: SoakResult): string {
   const { load } = result;
   const lines = [
-    '| service | RSS MB start | RSS MB middle | RSS MB end | RSS slope, 2nd half, MB/min | heap used MB start | middle | end | heap slope, 2nd half, MB/min |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| service | RSS MB start | RSS MB middle | RSS MB end | RSS slope, 2nd half, MB/min | heap used MB start | middle | end | heap slope, 2nd half, MB/min | heap total MB start / middle / end |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const f of soakFigures(result)) {
     lines.push(
       `| ${f.name} | ${mb(f.rss[0])} | ${mb(f.rss[1])} | ${mb(f.rss[2])} | ${slope(f.rssSlopeMbPerMin)} | ` +
-        `${mb(f.heapUsed[0])} | ${mb(f.heapUsed[1])} | ${mb(f.heapUsed[2])} | ${slope(f.heapSlopeMbPerMin)} |`,
+        `${mb(f.heapUsed[0])} | ${mb(f.heapUsed[1])} | ${mb(f.heapUsed[2])} | ${slope(f.heapSlopeMbPerMin)} | ` +
+        `${Number.isFinite(f.heapTotal[0]) ? f.heapTotal.map(mb).join(' / ') : '–'} |`,
     );
   }
   const kinds = Object.entries(load.byKind)
@@ -183,7 +191,7 @@ export function soakTable(result: SoakResult): string {
     .join(', ');
   lines.push(
     '',
-    `Calls: ${load.sent} made, ${load.failed} failed, ${load.skipped} not sent (too many in flight) in ${(load.elapsedMs / 1000).toFixed(1)} s ` +
+    `Calls: ${load.sent} made, ${load.failed} failed, ${load.skipped} not sent (too many in flight), ${load.retried} sent again (idle keep-alive socket closed by the server) in ${(load.elapsedMs / 1000).toFixed(1)} s ` +
       `(${((load.sent / load.elapsedMs) * 1000).toFixed(1)}/s); by kind, made/failed: ${kinds}. ` +
       `Latency from the scheduled start: p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms, max ${load.max.toFixed(1)} ms.` +
       (load.firstError === undefined ? '' : ` First error: ${load.firstError}`),
