@@ -48,13 +48,16 @@ const VARIANTS: Variant[] = [
   },
 ];
 
+/** The gateway's deadline per tool call. */
+const CALL_DEADLINE_MS = 4000;
+
 let nats: NatsServer;
 let gateway: ServiceProcess;
 let client: Client;
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  gateway = await startGatewayProcess(nats.url, { MCP_RATE_LIMIT_ENABLED: 'false', MCP_AUDIT_ENABLED: 'false' }, [], 'gw-variants');
+  gateway = await startGatewayProcess(nats.url, { MCP_RATE_LIMIT_ENABLED: 'false', MCP_AUDIT_ENABLED: 'false', MCP_REQUEST_TIMEOUT_MS: String(CALL_DEADLINE_MS) }, [], 'gw-variants');
   client = await connectHttpClient(String(gateway.ready.url));
 }, 60_000);
 
@@ -160,5 +163,30 @@ describe.each(VARIANTS)('a Core with profile $profile', (v) => {
     expect(after.byMethod['StatusGet']).toBe(2);
     expect(after.byMethod['ChangeGroup.AutoPoll'] ?? 0).toBeLessThanOrEqual(2);
     expect(connector.lines().filter((l) => l.msg === 'design discovery failed')).toEqual([]);
+  });
+});
+
+describe('a slow Core', () => {
+  let sim: SimProcess;
+  let connector: ServiceProcess;
+
+  beforeAll(async () => {
+    sim = await startSimProcess({}, 'sim-slow');
+    connector = await startConnectorProcess(nats.url, sim.wsPort, { CONNECTOR_LEASE: 'false', QSYS_REQUEST_TIMEOUT_MS: '5000' }, 'connector-slow');
+    await waitFor(async () => (await status().catch(() => undefined))?.liveState === true, { timeoutMs: 20_000, what: 'a live state' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await connector?.stop();
+    await sim?.proc.stop();
+  });
+
+  it('is reported as QSYS_TIMEOUT naming the Core method, within the caller\'s deadline, not as a silent connector', async () => {
+    // Slower than the caller's deadline allows for the read before the write and the write.
+    await sim.admin.faults({ responseDelayMs: 3000 });
+    const result = await callTool(client, 'qsys.set_named_control', { name: 'MainGain', value: -15 });
+    // Had the connector not answered before the gateway's deadline, this would be CORE_UNAVAILABLE.
+    expect(expectToolError(result)).toMatchObject({ code: 'QSYS_TIMEOUT', details: { method: 'Control.Set' } });
+    await sim.admin.clearFaults();
   });
 });
