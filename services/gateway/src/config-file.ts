@@ -58,6 +58,7 @@ const RateLimitingFileSchema = z
     burstSize: z.number().int().min(1).max(1_000_000),
     perClient: z.boolean(),
     maxClients: z.number().int().min(1).max(10_000_000),
+    applyToStdio: z.boolean(),
   })
   .partial()
   .strict();

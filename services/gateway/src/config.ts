@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreIdSchema } from '@qsys-mcp/contracts';
+import { parseFlags } from '@qsys-mcp/observability';
 import { LOG_LEVELS, NATS_SERVER, readConfigFile } from './config-file.js';
 import { formatIssues } from './config-problems.js';
 import type { ConfigFile, Env, LogLevel } from './config-file.js';
@@ -61,6 +62,7 @@ const EnvSchema = z.object({
   MCP_RATE_LIMIT_RPM: env(z.coerce.number().positive().max(1_000_000).optional()),
   MCP_RATE_LIMIT_BURST: env(z.coerce.number().int().min(1).max(1_000_000).optional()),
   MCP_RATE_LIMIT_PER_CLIENT: env(z.stringbool().optional()),
+  MCP_RATE_LIMIT_STDIO: env(z.stringbool().optional()),
   MCP_AUDIT_ENABLED: env(z.stringbool().optional()),
   MCP_AUDIT_FAIL_CLOSED: env(z.stringbool().optional()),
   MCP_AUDIT_BUFFER_SIZE: env(z.coerce.number().int().min(1).max(10_000_000).optional()),
@@ -164,26 +166,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** The gateway's flags (`--help` is handled before them, see `usage.ts`). */
+const FLAGS = { stdio: { type: 'boolean' }, config: { type: 'string', takes: 'a file path' } } as const;
+
 /**
- * Parses the command line (`process.argv.slice(2)`): `--stdio`, `--config PATH` and
- * `--config=PATH`.
+ * Parses the command line (`process.argv.slice(2)`) with `node:util` `parseArgs`: `--stdio`,
+ * `--config PATH` and `--config=PATH`.
  * @throws ConfigError listing every unknown argument and a `--config` without a path.
  */
 export function parseCommandLine(argv: readonly string[]): ConfigOverrides {
-  const overrides: ConfigOverrides = {};
-  const problems: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--stdio') overrides.transport = 'stdio';
-    else if (arg === '--config' || arg.startsWith('--config=')) {
-      const value = arg === '--config' ? argv[++i] : arg.slice('--config='.length);
-      if (value === undefined || value === '' || (arg === '--config' && value.startsWith('--'))) {
-        problems.push('--config: expected a file path, got nothing');
-        if (value?.startsWith('--')) i--;
-      } else overrides.configPath = value;
-    } else problems.push(`${JSON.stringify(arg)}: expected --stdio, --config PATH or --config=PATH, got an unknown argument`);
-  }
+  const { values, problems } = parseFlags(argv, FLAGS, '--stdio, --config PATH or --config=PATH');
   if (problems.length > 0) throw new ConfigError(problems);
+  const overrides: ConfigOverrides = {};
+  if (values.stdio === true) overrides.transport = 'stdio';
+  if (typeof values.config === 'string') overrides.configPath = values.config;
   return overrides;
 }
 
@@ -253,7 +249,7 @@ export const DEFAULT_CONFIG = Object.freeze({
     tokenExpiration: 3600,
     allowAnonymous: Object.freeze(['system.ping', 'system.health']),
   }),
-  rateLimiting: Object.freeze({ enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: false, maxClients: 10_000 }),
+  rateLimiting: Object.freeze({ enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000, applyToStdio: false }),
   audit: DEFAULT_AUDIT_SETTINGS,
 });
 
@@ -305,6 +301,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
       burstSize: e.MCP_RATE_LIMIT_BURST ?? limits.burstSize ?? d.rateLimiting.burstSize,
       perClient: e.MCP_RATE_LIMIT_PER_CLIENT ?? limits.perClient ?? d.rateLimiting.perClient,
       maxClients: limits.maxClients ?? d.rateLimiting.maxClients,
+      applyToStdio: e.MCP_RATE_LIMIT_STDIO ?? limits.applyToStdio ?? d.rateLimiting.applyToStdio,
     }),
     validation: Object.freeze({ componentNamePattern: f.validation?.componentNamePattern }),
     audit: Object.freeze({

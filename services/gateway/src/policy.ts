@@ -47,7 +47,8 @@ export interface Policy {
    * tool: in `allowAnonymous` → allowed to anyone; otherwise an unauthenticated caller gets
    * `AUTH_FAILED` (Missing credentials) and a caller without the tool's scope gets `FORBIDDEN`.
    * Then one token per call is taken, all or nothing, from the caller's bucket (per client) or
-   * the global bucket: `RATE_LIMITED` when it is short. A refused call takes no token.
+   * the global bucket: `RATE_LIMITED` when it is short. A refused call takes no token. Calls over
+   * stdio take no token unless `rateLimiting.applyToStdio` (the one local user is exempt).
    * @throws AppError `AUTH_FAILED` | `FORBIDDEN` | `RATE_LIMITED`
    */
   admitToolCalls(principal: Principal, tools: readonly string[], transport: MetricsTransport): void;
@@ -99,6 +100,8 @@ export function createPolicy(options: PolicyOptions): Policy {
     admitToolCalls(principal, tools, transport) {
       for (const tool of tools) checkScope(principal, tool);
       if (limiter === undefined || tools.length === 0) return;
+      // Over stdio the caller is the user who started this process, alone on its stdin.
+      if (transport === 'stdio' && !rateLimiting.applyToStdio) return;
       const taken = limiter.take(rateLimiting.perClient ? principal.clientId : GLOBAL_BUCKET, tools.length);
       if (taken.allowed) return;
       for (let i = 0; i < tools.length; i++) metrics.rateLimitHit(transport);

@@ -33,10 +33,19 @@ export interface RateLimitingConfig {
   readonly requestsPerMinute: number;
   /** Bucket capacity (`burstSize`, `MCP_RATE_LIMIT_BURST`). @default 10 */
   readonly burstSize: number;
-  /** One bucket per client id instead of one global bucket (`perClient`, `MCP_RATE_LIMIT_PER_CLIENT`). @default false */
+  /**
+   * One bucket per client id instead of one global bucket (`perClient`, `MCP_RATE_LIMIT_PER_CLIENT`):
+   * one busy agent does not use up the others' calls. @default true
+   */
   readonly perClient: boolean;
   /** Most client buckets kept; the least recently used are evicted beyond it (`maxClients`). @default 10000 */
   readonly maxClients: number;
+  /**
+   * Limit the stdio transport too (`applyToStdio`, `MCP_RATE_LIMIT_STDIO`). Over stdio the one
+   * caller is the local user who started the process, so it is exempt unless this is set.
+   * @default false
+   */
+  readonly applyToStdio: boolean;
 }
 
 /** `validation` section. */

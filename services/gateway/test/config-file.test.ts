@@ -47,7 +47,7 @@ describe('readConfigFile', () => {
       'qrwc.hots: expected one of the keys host, port, reconnectInterval, secure, transport, allowSelfSigned, username, password, apiKey, coreId, requestTimeoutMs, reconnectMaxMs, keepaliveMs, backupHost, backupPort, pollRateMs, circuitBreaker, got an unknown key',
       'rateLimiting.requestsPerMinute: expected a number > 0, got -5',
       'rateLimiting.burstSize: expected an integer, got 2.5',
-      'rateLimiting.perClinet: expected one of the keys enabled, requestsPerMinute, burstSize, perClient, maxClients, got an unknown key',
+      'rateLimiting.perClinet: expected one of the keys enabled, requestsPerMinute, burstSize, perClient, maxClients, applyToStdio, got an unknown key',
       'authentication.enabled: expected boolean, got "yes"',
       'authentication.apiKeys[0]: expected at least 1 character, got a string (redacted)',
       'authentication.apiKeys[1]: expected string or object, got a number',

@@ -60,7 +60,7 @@ describe('loadConfig from the environment', () => {
         jwtSecret: undefined,
         stdioApiKey: undefined,
       },
-      rateLimiting: { enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: false, maxClients: 10_000 },
+      rateLimiting: { enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000, applyToStdio: false },
       validation: { componentNamePattern: undefined },
       audit: { enabled: true, failClosed: false, bufferSize: 10_000, publishTimeoutMs: 2_000, retryIntervalMs: 1_000, maxArgumentBytes: 16_384 },
     });
@@ -124,7 +124,7 @@ describe('loadConfig from the environment', () => {
         jwtSecret: 's'.repeat(32),
         stdioApiKey: 'stdio-key',
       },
-      rateLimiting: { enabled: false, requestsPerMinute: 120, burstSize: 5, perClient: true, maxClients: 10_000 },
+      rateLimiting: { enabled: false, requestsPerMinute: 120, burstSize: 5, perClient: true, maxClients: 10_000, applyToStdio: false },
       validation: { componentNamePattern: undefined },
       audit: { enabled: true, failClosed: true, bufferSize: 50, publishTimeoutMs: 750, retryIntervalMs: 250, maxArgumentBytes: 16_384 },
     });
@@ -216,7 +216,7 @@ describe('loadConfig with a config file', () => {
       configFile: SPEC_CONFIG,
       name: 'mcp-qsys-server',
       version: '1.0.0',
-      rateLimiting: { enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000 },
+      rateLimiting: { enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000, applyToStdio: false },
       authentication: {
         enabled: true,
         apiKeys: ['spec-key-one', 'spec-key-two'],
@@ -260,7 +260,7 @@ describe('loadConfig with a config file', () => {
         jwtSecret: 'j'.repeat(40),
         stdioApiKey: 'spec-key-one',
       },
-      rateLimiting: { enabled: true, requestsPerMinute: 120, burstSize: 20, perClient: true, maxClients: 500 },
+      rateLimiting: { enabled: true, requestsPerMinute: 120, burstSize: 20, perClient: true, maxClients: 500, applyToStdio: false },
       validation: { componentNamePattern: '^[a-zA-Z0-9_. -]+$' },
     });
     expect(Object.isFrozen(config.authentication.apiKeys[1])).toBe(true);
@@ -310,7 +310,7 @@ describe('loadConfig with a config file', () => {
         jwtSecret: 'e'.repeat(32),
         stdioApiKey: 'env-stdio-key',
       },
-      rateLimiting: { enabled: false, requestsPerMinute: 30, burstSize: 3, perClient: false, maxClients: 500 },
+      rateLimiting: { enabled: false, requestsPerMinute: 30, burstSize: 3, perClient: false, maxClients: 500, applyToStdio: false },
     });
   });
 

@@ -13,7 +13,7 @@ const AUTH: AuthenticationConfig = {
   jwtSecret: undefined,
   stdioApiKey: undefined,
 };
-const LIMITS: RateLimitingConfig = { enabled: true, requestsPerMinute: 60, burstSize: 2, perClient: true, maxClients: 100 };
+const LIMITS: RateLimitingConfig = { enabled: true, requestsPerMinute: 60, burstSize: 2, perClient: true, maxClients: 100, applyToStdio: true };
 
 const ANONYMOUS: Principal = { clientId: 'anonymous', scopes: [], unauthenticated: true, via: 'none' };
 const READER: Principal = { clientId: 'api_reader', scopes: [SCOPES.read], unauthenticated: false, via: 'api-key' };

@@ -10,12 +10,12 @@ const KEY_C = 'client-c-key-99887766554433aa';
 const MESSAGE = 'Rate limit exceeded. Please slow down your requests.';
 const clientIdOf = (key: string): string => `api_${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 
-/** 60 calls per minute (one token a second) with a burst of 3, on a clock the test moves. */
+/** 60 calls per minute (one token a second) with a burst of 3, one global bucket unless `env` says otherwise, on a clock the test moves. */
 async function startLimited(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness & { advance(ms: number): void }> {
   let t = Date.now();
   const h = await startHarness({
     ...options,
-    env: { MCP_RATE_LIMIT_ENABLED: 'true', MCP_RATE_LIMIT_RPM: '60', MCP_RATE_LIMIT_BURST: '3', ...env },
+    env: { MCP_RATE_LIMIT_ENABLED: 'true', MCP_RATE_LIMIT_RPM: '60', MCP_RATE_LIMIT_BURST: '3', MCP_RATE_LIMIT_PER_CLIENT: 'false', ...env },
     gateway: { now: () => t, ...options.gateway },
   });
   return Object.assign(h, { advance: (ms: number) => void (t += ms) });
@@ -180,8 +180,8 @@ describe('rate limiting over HTTP', () => {
 });
 
 describe('rate limiting over stdio', () => {
-  it('refuses with a -32005 ProtocolError carrying retryAfterMs, counted under transport="stdio"', async () => {
-    const h = await startLimited();
+  it('refuses with a -32005 ProtocolError carrying retryAfterMs, counted under transport="stdio", when applyToStdio is set', async () => {
+    const h = await startLimited({ MCP_RATE_LIMIT_STDIO: 'true' });
     try {
       const client = await h.connectStdio('legacy');
       for (let i = 0; i < 3; i++) expect((await client.callTool({ name: 'qsys.get_core_status', arguments: {} })).isError).toBeFalsy();
