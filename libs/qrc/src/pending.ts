@@ -1,7 +1,7 @@
 import type { AppError } from '@qsys-mcp/contracts';
 
 /** Ids of timed-out requests remembered so that their late replies are not called malformed. */
-const MAX_REMEMBERED_TIMEOUTS = 1024;
+export const MAX_REMEMBERED_TIMEOUTS = 1024;
 
 /** One request waiting for its reply. */
 export interface PendingRequest {
