@@ -15,3 +15,5 @@ export type { NatsConsumer, NatsConsumerOptions } from './consumer.js';
 export { createAuditQueryHandler } from './handlers/audit-query.js';
 export { startRetention } from './retention.js';
 export type { Retention, RetentionOptions } from './retention.js';
+export { AuditMetrics } from './metrics.js';
+export type { AuditMetricsSource, IngestMetrics } from './metrics.js';

@@ -21,9 +21,12 @@ export class ConnectorMetrics {
   readonly breakerTransitions: Counter<'to'>;
   readonly coreRequestDuration: Histogram<'method' | 'outcome'>;
   readonly malformedFrames: Counter<'kind'>;
+  /** The labels every series carries (`core`): the registry's default labels. */
+  readonly labels: Readonly<Record<string, string>>;
 
   constructor(labels: Record<string, string> = {}) {
     const registers = [this.registry];
+    this.labels = Object.freeze({ ...labels });
     this.registry.setDefaultLabels(labels);
     this.activeConnections = new Gauge({ name: 'qsys_active_connections', help: 'Connection to the Core: 1 connected, 0 not', registers });
     this.connectionErrors = new Counter({ name: 'qsys_connection_errors_total', help: 'Failed connection attempts and lost connections', registers });

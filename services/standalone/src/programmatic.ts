@@ -20,7 +20,7 @@ export type CreateStandaloneOptions = Omit<StandaloneOptions, 'logger' | 'env'> 
 export interface McpServerHandle {
   /** `{ status, timestamp, version, uptime }`, or with `detailed` every check (as `GET /health?detailed=true`). */
   getHealth(detailed?: boolean): Promise<BasicHealth | HealthReport>;
-  /** The gateway's metrics in Prometheus text (as `GET /metrics`). */
+  /** Every module's metrics (gateway, connector, audit) in Prometheus text, from the process's one registry (as `GET /metrics`). */
   getMetrics(): Promise<string>;
   /** The same registry as JSON (as `GET /metrics.json`). */
   getMetricsJSON(): Promise<unknown>;

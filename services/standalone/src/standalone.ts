@@ -1,4 +1,4 @@
-import { startAudit, type Audit } from '@qsys-mcp/audit';
+import { AuditMetrics, startAudit, type Audit } from '@qsys-mcp/audit';
 import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM } from '@qsys-mcp/contracts';
 import { startConnector, type Connector, type ConnectorConfig } from '@qsys-mcp/connector';
@@ -6,6 +6,7 @@ import { createGateway, type Gateway, type GatewayConfig, type ListenInfo } from
 import type { Logger } from '@qsys-mcp/observability';
 import { startSimulator, type Simulator } from '@qsys-mcp/qsys-sim';
 import { connectorConfigFor, loadStandaloneConfig, type StandaloneConfig } from './config.js';
+import { serveModuleMetrics, type MetricsSource } from './process-metrics.js';
 
 /** Options of {@link startStandalone}. */
 export interface StandaloneOptions {
@@ -106,7 +107,10 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     // The same audit module as the audit service, over the memory bus's stream instead of
     // JetStream, writing the same kind of SQLite store.
     let audit: Audit | undefined;
+    const metricsSources: MetricsSource[] = [{ registry: connector.metrics.registry, labels: connector.metrics.labels }];
     if (config.audit.enabled) {
+      const auditMetrics = new AuditMetrics({ rows: () => audit?.store.count() ?? 0, headSeq: () => audit?.store.head().seq ?? 0 });
+      metricsSources.push({ registry: auditMetrics.registry });
       bus.addStream({ name: AUDIT_STREAM, subjects: [AUDIT_EVENTS_WILDCARD], maxMessages: STANDALONE_AUDIT_STREAM_MAX_MESSAGES });
       const started = await startAudit({
         dbPath: config.audit.dbPath,
@@ -114,6 +118,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
         bus,
         logger: logger.child({ module: 'audit' }),
         retention: config.audit.retention,
+        metrics: auditMetrics,
       });
       audit = started;
       closers.push(() => started.close());
@@ -122,6 +127,9 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
 
     const gateway = createGateway({ config: gatewayConfig, bus, logger: logger.child({ module: 'gateway' }) });
     closers.push(() => gateway.close());
+    // One registry per process: the gateway's (/metrics, /metrics.json, getMetrics()) also serves
+    // the connector's and the audit module's metrics.
+    serveModuleMetrics(gateway.metrics, metricsSources);
 
     let http: ListenInfo | undefined;
     if (stdio) gateway.serveStdio();
