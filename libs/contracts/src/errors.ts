@@ -35,6 +35,18 @@ export const ERROR_CODES = {
 /** A stable error code from {@link ERROR_CODES}. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * Hints for one case of a code, chosen by a details field the error carries; the code and its
+ * meaning stay the same. An unknown Named Control (the connector names the requested ones in
+ * `details.names`) is not found through `qsys.get_component`, which the table's hint names.
+ */
+const CASE_HINTS: Readonly<Partial<Record<ErrorCode, { readonly detail: string; readonly hint: string }>>> = {
+  QSYS_UNKNOWN_CONTROL: {
+    detail: 'names',
+    hint: "Check the name against the design's Named Controls (Q-SYS Designer) and call qsys.get_named_controls or qsys.set_named_control with an exact name.",
+  },
+};
+
 /** JSON-RPC codes the product emits, named once here (no bare -32xxx literals elsewhere). */
 export const JSON_RPC_CODES = {
   PARSE_ERROR: -32700,
@@ -89,8 +101,10 @@ export class AppError extends Error {
     return ERROR_CODES[this.code].jsonRpc;
   }
 
-  /** What the caller can do about it. */
+  /** What the caller can do about it: the table's hint, or its case's ({@link CASE_HINTS}). */
   get hint(): string {
+    const special = CASE_HINTS[this.code];
+    if (special !== undefined && this.details?.[special.detail] !== undefined) return special.hint;
     return ERROR_CODES[this.code].hint;
   }
 

@@ -10,5 +10,5 @@ export { memoryCheck, diskCheck, processCheck } from './standard-checks.js';
 export type { MemoryThresholds, DiskCheckOptions, ProcessThresholds } from './standard-checks.js';
 export { startOpsServer, handleOpsRequest, runHealthCheck, HEALTH_HTTP_STATUS } from './ops-server.js';
 export type { OpsServer, OpsServerOptions } from './ops-server.js';
-export { startupFormat, formatStartupFailure, reportStartupFailure, checkPortsFree, logWhileWaiting, parseFlags, helpRequested, DEFAULT_WAIT_LOG_INTERVAL_MS } from './startup.js';
-export type { StartupFormat, StartupFailure, PortClaim, WaitLogOptions, FlagSpec, ParsedFlags } from './startup.js';
+export { startupFormat, formatStartupFailure, reportStartupFailure, checkPortsFree, exitIfPortsBusy, startWaitingServer, logWhileWaiting, parseFlags, helpRequested, DEFAULT_WAIT_LOG_INTERVAL_MS } from './startup.js';
+export type { StartupFormat, StartupFailure, PortClaim, WaitLogOptions, WaitingServer, FlagSpec, ParsedFlags } from './startup.js';

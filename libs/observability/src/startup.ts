@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Logger } from './logger.js';
@@ -144,6 +145,52 @@ export async function checkPortsFree(claims: readonly PortClaim[]): Promise<stri
     problems.push(code === 'EADDRINUSE' ? `port ${claim.port} is in use: set ${claim.setting}` : `port ${claim.port} cannot be used on ${claim.host} (${code}): set ${claim.setting}`);
   }
   return problems;
+}
+
+/**
+ * Checks the ports with {@link checkPortsFree}; when one cannot be used, prints it as a start-up
+ * failure of `service` (one line: `gateway: port 8080 is in use: set MCP_HTTP_PORT or
+ * http.port`) and exits with code 1. Call it before anything is started.
+ */
+export async function exitIfPortsBusy(service: string, claims: readonly PortClaim[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const problems = await checkPortsFree(claims);
+  if (problems.length === 0) return;
+  reportStartupFailure(problems.length === 1 ? { service, msg: problems[0] ?? '' } : { service, msg: 'ports in use', problems }, env);
+  process.exit(1);
+}
+
+/** A placeholder on a service's HTTP port while it waits; see {@link startWaitingServer}. */
+export interface WaitingServer {
+  close(): Promise<void>;
+}
+
+/**
+ * Holds `port` while the service waits for `waitingFor` (NATS) before its own server can start:
+ * `/livez` answers 200 (the process is alive and doing what it should), everything else 503
+ * with `{ "status": "starting", "waitingFor": … }`, so that probes report not ready instead of
+ * refusing connections. Close it right before the real server listens.
+ * @throws the listen error (`EADDRINUSE`, …).
+ */
+export async function startWaitingServer(host: string, port: number, waitingFor: string): Promise<WaitingServer> {
+  const server = createHttpServer((req, res) => {
+    const live = req.url === '/livez' || req.url?.startsWith('/livez?') === true;
+    res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify(live ? { status: 'alive' } : { status: 'starting', waitingFor }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** Period of the "waiting for NATS" line. */

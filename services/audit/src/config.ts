@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
+import { parseFlags } from '@qsys-mcp/observability';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -103,6 +104,16 @@ export class ConfigError extends Error {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Checks the command line with `node:util` `parseArgs`: the service takes no flags but `--help`
+ * (handled before, see `usage.ts`); it is configured by the environment.
+ * @throws ConfigError naming every argument.
+ */
+export function parseCommandLine(argv: readonly string[]): void {
+  const { problems } = parseFlags(argv, {}, 'no arguments (the audit service reads the environment; --help lists it)');
+  if (problems.length > 0) throw new ConfigError(problems);
+}
 
 /**
  * Reads the audit service's configuration from `env` (normally `process.env`; nothing else

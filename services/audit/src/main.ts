@@ -1,28 +1,38 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
-import { createLogger, createShutdown, registerProcessMetrics, startOpsServer } from '@qsys-mcp/observability';
+import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, registerProcessMetrics, reportStartupFailure, startOpsServer } from '@qsys-mcp/observability';
 import { AUDIT_VERSION, startAudit, type Audit } from './audit.js';
-import { ConfigError, loadConfig, type AuditConfig } from './config.js';
+import { ConfigError, loadConfig, parseCommandLine, type AuditConfig } from './config.js';
 import { createAuditHealth } from './health.js';
 import { AuditMetrics } from './metrics.js';
+import { AUDIT_USAGE } from './usage.js';
 
-// Wiring only: config -> logger -> metrics and health (HTTP) -> NATS -> audit module (store,
-// consumer, audit.query, retention) -> ready. On SIGTERM/SIGINT, in reverse: stop consuming
-// (what was delivered is written and acked), stop serving, close the store, drain NATS, stop HTTP.
+// Wiring only: --help -> config -> port check -> logger -> metrics and health (HTTP) -> NATS
+// (waited for, not ready meanwhile) -> audit module (store, consumer, audit.query, retention)
+// -> ready. On SIGTERM/SIGINT, in reverse: stop consuming (what was delivered is written and
+// acked), stop serving, close the store, drain NATS, stop HTTP.
+
+const argv = process.argv.slice(2);
+if (helpRequested(argv)) {
+  process.stdout.write(AUDIT_USAGE);
+  process.exit(0);
+}
 
 function configOrExit(): AuditConfig {
   try {
+    parseCommandLine(argv);
     return loadConfig(process.env);
   } catch (err) {
-    // No logger exists yet: one JSON line on stderr with every problem, then stop.
+    // No logger exists yet: lines for a person on a terminal, else one JSON line.
     const problems = err instanceof ConfigError ? err.problems : [String(err)];
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'audit', msg: 'invalid configuration', problems })}\n`);
+    reportStartupFailure({ service: 'audit', msg: 'invalid configuration', problems }, process.env);
     process.exit(2);
   }
 }
 
 const config = configOrExit();
+await exitIfPortsBusy('audit', [{ host: config.health.host, port: config.health.port, setting: 'HEALTH_PORT' }], process.env);
 const logger = createLogger({ name: 'audit', level: config.logLevel, base: { instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
 try {
@@ -50,15 +60,20 @@ try {
   const ops = await startOpsServer({ host: config.health.host, port: config.health.port, health: health.monitor, registry: metrics.registry, ready: health.ready, logger });
   shutdown.add({ name: 'ops http', close: () => ops.close() });
 
-  const natsBus = await createNatsBus({
-    servers: [...config.natsServers],
-    name: `audit-${config.instanceId}`,
+  // NATS not up yet is waited for (as the gateway and the connector do), saying so; /readyz
+  // answers 503 meanwhile.
+  const natsBus = await logWhileWaiting(
     logger,
-    // Keep trying while NATS is not up yet: the service has nothing to do without it.
-    waitOnFirstConnect: true,
-    ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
-    ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
-  });
+    createNatsBus({
+      servers: [...config.natsServers],
+      name: `audit-${config.instanceId}`,
+      logger,
+      waitOnFirstConnect: true,
+      ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
+      ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
+    }),
+    { what: `NATS at ${config.natsServers.join(',')}`, fix: 'start nats-server there or set NATS_URL', fields: { nats: config.natsServers } },
+  );
   bus = natsBus;
   shutdown.add({ name: 'nats', close: () => natsBus.close() });
   const started = await startAudit({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CoreIdSchema, QrwcSettingsSchema, type QrwcSettings } from '@qsys-mcp/contracts';
+import { parseFlags } from '@qsys-mcp/observability';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -177,24 +178,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** The connector's flags (`--help` is handled before them, see `usage.ts`). */
+const FLAGS = { config: { type: 'string', takes: 'a file path' } } as const;
+
 /**
- * Parses the connector's command line: `--config PATH` or `--config=PATH`.
+ * Parses the connector's command line with `node:util` `parseArgs`: `--config PATH` or
+ * `--config=PATH`.
  * @throws ConfigError listing unknown arguments and a `--config` without a path.
  */
 export function parseCommandLine(argv: readonly string[]): ConnectorConfigOptions {
-  const options: ConnectorConfigOptions = {};
-  const problems: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--config' || arg.startsWith('--config=')) {
-      const value = arg === '--config' ? argv[i + 1] : arg.slice('--config='.length);
-      if (arg === '--config' && value !== undefined && !value.startsWith('--')) i++;
-      if (value === undefined || value === '' || value.startsWith('--')) problems.push('--config: expected a file path, got nothing');
-      else options.configPath = value;
-    } else problems.push(`${JSON.stringify(arg)}: expected --config PATH or --config=PATH, got an unknown argument`);
-  }
+  const { values, problems } = parseFlags(argv, FLAGS, '--config PATH or --config=PATH');
   if (problems.length > 0) throw new ConfigError(problems);
-  return options;
+  return typeof values.config === 'string' ? { configPath: values.config } : {};
 }
 
 const SECRET = new Set(['QSYS_PASSWORD', 'password', 'NATS_PASSWORD', 'QSYS_API_KEY', 'apiKey']);

@@ -1,14 +1,22 @@
 import { createNatsBus } from '@qsys-mcp/bus/nats';
-import { createLogger, createShutdown, registerProcessMetrics, startOpsServer } from '@qsys-mcp/observability';
+import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, registerProcessMetrics, reportStartupFailure, startOpsServer } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import { CONNECTOR_VERSION, startConnector, type Connector } from './connector.js';
 import { createConnectorHealth } from './health.js';
 import { openLeaseBucket, runUnderLease, type Leadership } from './leadership.js';
 import { ConnectorMetrics } from './metrics.js';
+import { CONNECTOR_USAGE } from './usage.js';
 
-// Wiring only: config → logger → metrics and health → NATS → connector (under the lease);
-// shut down in reverse. Command line: `--config PATH` / `--config=PATH` (the file's `qrwc` section).
+// Wiring only: --help → config → port check → logger → metrics and health → NATS (waited for,
+// not ready meanwhile) → connector (under the lease); shut down in reverse. Command line:
+// `--config PATH` / `--config=PATH` (the file's `qrwc` section).
+const argv = process.argv.slice(2);
+if (helpRequested(argv)) {
+  process.stdout.write(CONNECTOR_USAGE);
+  process.exit(0);
+}
 const config = loadConfigOrExit();
+await exitIfPortsBusy('connector', [{ host: config.health.host, port: config.health.port, setting: 'HEALTH_PORT' }], process.env);
 const logger = createLogger({ name: 'connector', level: config.logLevel, base: { core: config.coreId, instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
 try {
@@ -32,13 +40,20 @@ try {
   const ops = await startOpsServer({ host: config.health.host, port: config.health.port, health: health.monitor, registry: metrics.registry, ready: health.ready, logger });
   shutdown.add({ name: 'ops http', close: () => ops.close() });
 
-  const bus = await createNatsBus({
-    servers: config.natsUrl,
-    name: `connector-${config.coreId}-${config.instanceId}`,
+  // NATS not up yet is waited for (as the gateway and the audit service do), saying so; /readyz
+  // answers 503 meanwhile.
+  const bus = await logWhileWaiting(
     logger,
-    ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
-    ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
-  });
+    createNatsBus({
+      servers: config.natsUrl,
+      name: `connector-${config.coreId}-${config.instanceId}`,
+      logger,
+      waitOnFirstConnect: true,
+      ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
+      ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
+    }),
+    { what: `NATS at ${config.natsUrl}`, fix: 'start nats-server there or set NATS_URL', fields: { nats: config.natsUrl } },
+  );
   shutdown.add({ name: 'nats', close: () => bus.close() });
   if (config.lease.enabled) {
     // Standby replicas: only the holder of the core's lease connects to the Core and serves.
@@ -59,11 +74,11 @@ try {
 
 function loadConfigOrExit(): ReturnType<typeof loadConfig> {
   try {
-    return loadConfig(process.env, parseCommandLine(process.argv.slice(2)));
+    return loadConfig(process.env, parseCommandLine(argv));
   } catch (err) {
-    // No logger exists yet: one JSON line on stderr with every problem, then stop.
+    // No logger exists yet: lines for a person on a terminal, else one JSON line.
     const problems = err instanceof ConfigError ? err.problems : [String(err)];
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'connector', msg: 'invalid configuration', problems })}\n`);
+    reportStartupFailure({ service: 'connector', msg: 'invalid configuration', problems }, process.env);
     process.exit(2);
   }
 }

@@ -28,12 +28,21 @@ export interface CoreClientDeps {
   bus: Pick<Bus, 'request'>;
   /** Records the NATS request time (`mcp_nats_request_duration_seconds`). */
   metrics?: Pick<GatewayMetrics, 'natsRequest'>;
+  /**
+   * Set when the bus is in-process (the standalone process: one connector, no NATS): a core
+   * without a connector is explained with the core this process serves instead of NATS.
+   * @default undefined (the connectors are reached over NATS)
+   */
+  inProcess?: { readonly servedCore: string };
 }
 
 const BUS_FAILURES = new Set(['BUS_NO_RESPONDERS', 'BUS_TIMEOUT', 'BUS_CLOSED']);
 
 /** Why a core cannot be reached, in words that say what to check. */
-function unavailableMessage(code: string, core: string, timeoutMs: number): string {
+function unavailableMessage(code: string, core: string, timeoutMs: number, inProcess: CoreClientDeps['inProcess']): string {
+  if (inProcess !== undefined && code === 'BUS_NO_RESPONDERS') {
+    return `No connector answers for core '${core}': this process runs one connector, for core '${inProcess.servedCore}'; name that core, or set QSYS_CORE_ID (qrwc.coreId) to serve another.`;
+  }
   switch (code) {
     case 'BUS_NO_RESPONDERS':
       return `No connector answers for core '${core}': check that the connector for this core is running and connected to NATS.`;
@@ -84,7 +93,7 @@ export function createCoreClient(deps: CoreClientDeps): CallCore {
       if (err instanceof AppError && !BUS_FAILURES.has(err.code)) outcome = 'success';
       if (err instanceof AppError) {
         if (BUS_FAILURES.has(err.code)) {
-          throw new AppError('CORE_UNAVAILABLE', unavailableMessage(err.code, ctx.core, timeoutMs), {
+          throw new AppError('CORE_UNAVAILABLE', unavailableMessage(err.code, ctx.core, timeoutMs, deps.inProcess), {
             cause: err,
             details: { core: ctx.core, subject, cause: err.code },
           });

@@ -107,6 +107,11 @@ function defaultBusReady(bus: Bus): () => boolean {
   return typeof probe === 'function' ? () => (probe as () => boolean).call(bus) : () => true;
 }
 
+/** True for a bus over a network connection (the NATS bus has `isConnected`), false in-process. */
+function hasConnection(bus: Bus): boolean {
+  return typeof (bus as Bus & { isConnected?: unknown }).isConnected === 'function';
+}
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 function isLoopback(host: string): boolean {
@@ -156,7 +161,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     intervalMs: config.healthCheckIntervalMs,
   });
   health.start();
-  const callCore = createCoreClient({ bus, metrics: policy.metrics });
+  // A bus without a NATS connection is the standalone's in-memory bus: its one connector serves
+  // the default core (QSYS_CORE_ID).
+  const inProcess = options.busReady === undefined && !hasConnection(bus) ? { servedCore: config.defaultCore } : undefined;
+  const callCore = createCoreClient({ bus, metrics: policy.metrics, ...(inProcess === undefined ? {} : { inProcess }) });
   const registry = createToolRegistry({
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),

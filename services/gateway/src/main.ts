@@ -1,30 +1,39 @@
 import { createNatsBus, ensureNatsStream } from '@qsys-mcp/bus/nats';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
 import type { NatsBus } from '@qsys-mcp/bus/nats';
-import { createLogger, createShutdown } from '@qsys-mcp/observability';
+import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, reportStartupFailure, startWaitingServer } from '@qsys-mcp/observability';
+import type { WaitingServer } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import type { Gateway } from './gateway.js';
+import { GATEWAY_USAGE } from './usage.js';
 
-// Wiring only: config -> logger -> NATS -> gateway -> listen (or stdio). On SIGTERM/SIGINT the
-// shutdown runs in reverse: stop HTTP/stdio, then drain and close NATS.
-// Command line: `--stdio`, `--config PATH` / `--config=PATH` (see docs/configuration.md).
+// Wiring only: --help -> config -> port check -> logger -> NATS (waited for) -> gateway ->
+// listen (or stdio). On SIGTERM/SIGINT the shutdown runs in reverse: stop HTTP/stdio, then
+// drain and close NATS. Command line: `--stdio`, `--config PATH` / `--config=PATH`.
+
+const argv = process.argv.slice(2);
+if (helpRequested(argv)) {
+  process.stdout.write(GATEWAY_USAGE);
+  process.exit(0);
+}
 
 function configOrExit(): GatewayConfig {
   try {
-    return loadConfig(process.env, parseCommandLine(process.argv.slice(2)));
+    return loadConfig(process.env, parseCommandLine(argv));
   } catch (err) {
-    // No logger exists yet: one JSON line on stderr, then stop.
+    // No logger exists yet: lines for a person on a terminal, else one JSON line.
     const problems = err instanceof ConfigError ? err.problems : [String(err)];
     const configFile = err instanceof ConfigError ? err.configFile : undefined;
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'gateway', msg: 'invalid configuration', configFile, problems })}\n`);
+    reportStartupFailure({ service: 'gateway', msg: 'invalid configuration', configFile, problems }, process.env);
     process.exit(1);
   }
 }
 
 const config = configOrExit();
 const stdio = config.transport === 'stdio';
+if (!stdio) await exitIfPortsBusy('gateway', [{ host: config.httpHost, port: config.httpPort, setting: 'MCP_HTTP_PORT or http.port' }], process.env);
 // On stdio, stdout carries the protocol: logs go to stderr.
 const logger = createLogger({ name: 'gateway', level: config.logLevel, stream: stdio ? 'stderr' : 'stdout', base: { instance: config.instanceId } });
 const shutdown = createShutdown({ logger });
@@ -33,14 +42,23 @@ const about = { natsServers: config.natsServers, configFile: config.configFile, 
 
 let bus: NatsBus | undefined;
 let gateway: Gateway | undefined;
+let waiting: WaitingServer | undefined;
 try {
-  const natsBus = await createNatsBus({
-    servers: [...config.natsServers],
-    name: `gateway-${config.instanceId}`,
+  // Until NATS answers, a placeholder holds the HTTP port: /livez 200, the rest 503 (not ready).
+  if (!stdio && config.httpPort !== 0) waiting = await startWaitingServer(config.httpHost, config.httpPort, 'NATS');
+  // NATS not up yet is waited for (as the connector and the audit service do), saying so.
+  const natsBus = await logWhileWaiting(
     logger,
-    ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
-    ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
-  });
+    createNatsBus({
+      servers: [...config.natsServers],
+      name: `gateway-${config.instanceId}`,
+      logger,
+      waitOnFirstConnect: true,
+      ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
+      ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
+    }),
+    { what: `NATS at ${config.natsServers.join(',')}`, fix: 'start nats-server there or set NATS_URL (nats.servers)', fields: { natsServers: config.natsServers } },
+  );
   bus = natsBus;
   shutdown.add({ name: 'nats', close: () => natsBus.close() });
 
@@ -62,12 +80,14 @@ try {
     process.stdin.once('end', () => void shutdown.run('stdin closed'));
     logger.info({ transport: 'stdio', ...about }, 'ready');
   } else {
+    await waiting?.close();
+    waiting = undefined;
     const { port, url } = await gw.listen();
     logger.info({ transport: 'http', httpPort: port, url, ...about }, 'ready');
   }
 } catch (err) {
   logger.fatal({ err }, 'gateway failed to start');
-  await Promise.allSettled([gateway?.close()]);
+  await Promise.allSettled([gateway?.close(), waiting?.close()]);
   await Promise.allSettled([bus?.close()]);
   logger.flush();
   process.exit(1);

@@ -1,3 +1,4 @@
+import { parseFlags } from '@qsys-mcp/observability';
 import { DEFAULT_PROFILE, resolveProfile } from './profile.js';
 
 /** Defaults of the simulator process's environment, merged by {@link loadConfig}. */
@@ -100,6 +101,26 @@ function flag(env: Record<string, string | undefined>, name: string, fallback: b
 function nextPort(p: number | null): number | null {
   if (p === null || p === 0) return p;
   return p < 65_535 ? p + 1 : 0;
+}
+
+/** The command line is not usable; `problems` lists every argument at fault. */
+export class UsageError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid simulator command line:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'UsageError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Checks the command line with `node:util` `parseArgs`: the simulator takes no flags but
+ * `--help` (handled before, see `usage.ts`); it is configured by the environment.
+ * @throws {UsageError} naming every argument.
+ */
+export function parseCommandLine(argv: readonly string[]): void {
+  const { problems } = parseFlags(argv, {}, 'no arguments (the simulator reads the environment; --help lists it)');
+  if (problems.length > 0) throw new UsageError(problems);
 }
 
 /**

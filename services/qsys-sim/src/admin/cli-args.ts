@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 /** The HTTP request one CLI command makes. */
 export interface CliRequest {
@@ -29,7 +30,7 @@ commands:
   design PATH                load another design file
   reset-stats                set the request counts back to zero
 
---core limits a command to one Core of a pair (default: every Core).
+--core limits a command to one Core of a pair (default: every Core). -h, --help prints this.
 Prints the JSON answer; exits 1 when the simulator answers an error or cannot be reached, 2 on bad usage.`;
 
 /** A command line the CLI cannot run; the message says why. */
@@ -52,34 +53,49 @@ function numberArg(value: string | undefined, what: string, check: (n: number) =
   return n;
 }
 
+const OPTIONS = {
+  url: { type: 'string' },
+  core: { type: 'string' },
+  huge: { type: 'string' },
+  'unknown-id': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `parseArgs`'s refusal in the CLI's words: the option it names and what is wrong. */
+function usageErrorOf(err: unknown): CliUsageError {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  const option = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new CliUsageError(`unknown option ${option}`);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new CliUsageError(OPTIONS[option.replace(/^--/, '') as keyof typeof OPTIONS]?.type === 'boolean' ? `${option} takes no value` : `${option} needs a value`);
+  return new CliUsageError(message);
+}
+
+function readArgs(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usageErrorOf(err);
+  }
+}
+
 /**
- * Turns the CLI's arguments (after `node admin-cli.js`) into the HTTP request to make.
- * Relative design paths are resolved against `cwd` (the simulator may run elsewhere).
- * @returns 'help' for `--help`.
- * @throws {CliUsageError} on bad usage.
+ * Turns the CLI's arguments (after `node admin-cli.js`) into the HTTP request to make, read
+ * with `node:util` `parseArgs`. Relative design paths are resolved against `cwd` (the simulator
+ * may run elsewhere).
+ * @returns 'help' for `--help` / `-h`.
+ * @throws {CliUsageError} on bad usage (unknown option, option without its value, bad command).
  */
 export function parseCliArgs(argv: readonly string[], cwd: string): CliRequest | 'help' {
-  let base: string | undefined;
-  let core: string | undefined;
-  let huge: string | undefined;
-  const words: string[] = [];
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (name === '--help' || name === '-h') return 'help';
-    if (name === '--url' || name === '--core' || name === '--huge') {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value === '') throw new CliUsageError(`${name} needs a value`);
-      if (name === '--url') base = value;
-      else if (name === '--core') core = value;
-      else huge = value;
-    } else if (name.startsWith('--')) {
-      flags.add(name);
-    } else {
-      words.push(arg);
-    }
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  const { values, positionals: words } = readArgs(argv);
+  for (const name of ['url', 'core', 'huge'] as const) {
+    if (values[name] === '') throw new CliUsageError(`--${name} needs a value`);
   }
+  const base = values.url;
+  const core = values.core;
+  const huge = values.huge;
+  const unknownId = values['unknown-id'] === true;
   if (base === undefined) throw new CliUsageError('--url is required (the admin interface, e.g. http://127.0.0.1:8090)');
   if (core !== undefined && core !== 'primary' && core !== 'backup') throw new CliUsageError('--core takes primary or backup');
   const [command, a, b] = words;
@@ -92,7 +108,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliRequest |
   const expect = (count: number): void => {
     const extra = words.length - 1 - count;
     if (extra > 0) throw new CliUsageError(`${command} takes ${count} argument(s), got ${words.length - 1}`);
-    for (const f of flags) if (!(command === 'malformed' && f === '--unknown-id')) throw new CliUsageError(`unknown option ${f}`);
+    if (unknownId && command !== 'malformed') throw new CliUsageError('--unknown-id goes with malformed only');
     if (huge !== undefined && command !== 'malformed') throw new CliUsageError('--huge goes with malformed only');
   };
   switch (command) {
@@ -123,7 +139,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliRequest |
     case 'malformed':
       expect(0);
       return route('POST', 'admin/malformed', {
-        unknownId: flags.has('--unknown-id'),
+        unknownId,
         ...(huge === undefined ? {} : { huge: numberArg(huge, '--huge BYTES', (n) => Number.isInteger(n) && n >= 1) }),
       });
     case 'switchover':
