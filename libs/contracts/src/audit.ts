@@ -60,6 +60,13 @@ const KIND_VALUES = Object.values(AUDIT_EVENT_KINDS) as [AuditEventKind, ...Audi
 /** An event id: a UUID or another token of letters, digits, `-` and `_` (it is the `Nats-Msg-Id`). */
 export const AuditEventIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, - or _');
 
+/**
+ * A free-form JSON object (any keys, any values), spelled `additionalProperties: true` in its
+ * JSON Schema: zod writes `{}` for `z.unknown()` values, a schema without any keyword that
+ * schema linters (the MCP Inspector's `--strict`) report as checking nothing.
+ */
+export const FreeFormObjectSchema = z.record(z.string(), z.unknown()).meta({ additionalProperties: true });
+
 /** A control value as recorded (before or after a write). */
 const RecordedValueSchema = z
   .object({ value: z.union([z.number(), z.string(), z.boolean()]), string: z.string(), position: z.number().optional() })
@@ -107,7 +114,7 @@ export const AuditEventSchema = z
     transport: z.enum(['http', 'stdio']),
     /** The gateway replica that handled the request (`GATEWAY_INSTANCE_ID`). */
     gateway: z.string().max(128),
-    arguments: z.record(z.string(), z.unknown()).optional(),
+    arguments: FreeFormObjectSchema.optional(),
     argumentsTruncated: z.literal(true).optional(),
     /** Why it failed: the stable code of `docs/errors.md` and the message. */
     error: z.object({ code: z.string().max(64), message: z.string().max(2000) }).strict().optional(),

@@ -109,6 +109,7 @@ export {
   HealthInputSchema,
   BasicHealthSchema,
   HealthReportSchema,
+  toolJsonSchema,
 } from './tools.js';
 export type { Scope, ToolAnnotations, ToolDefinition, ToolName, ToolInput, ToolOutput, BasicHealth, HealthReport } from './tools.js';
 

@@ -10,7 +10,7 @@ import {
   SetNamedControlReplySchema,
 } from './connector.js';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
-import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
+import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, FreeFormObjectSchema, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
 
 /** Scopes a credential may carry. */
 export const SCOPES = { read: 'qsys:read', write: 'qsys:write', admin: 'qsys:admin' } as const;
@@ -131,7 +131,7 @@ export const HealthReportSchema = BasicHealthSchema.extend({
         message: z.string(),
         critical: z.boolean(),
         durationMs: z.number(),
-        details: z.record(z.string(), z.unknown()).optional(),
+        details: FreeFormObjectSchema.optional(),
       }),
     )
     .optional(),
@@ -285,3 +285,38 @@ export const TOOLS = {
 export type ToolName = keyof typeof TOOLS;
 export type ToolInput<N extends ToolName> = z.infer<(typeof TOOLS)[N]['input']>;
 export type ToolOutput<N extends ToolName> = z.infer<(typeof TOOLS)[N]['output']>;
+
+type JsonSchemaObject = Record<string, unknown>;
+
+// Keywords whose values are data, not schemas: never rewritten.
+const DATA_KEYWORDS: ReadonlySet<string> = new Set(['enum', 'const', 'default', 'examples', 'required']);
+
+/** `{ type: [a, b] }` becomes `{ anyOf: [{ type: a }, { type: b }] }`, at any depth (in place). */
+function splitTypeArrays(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const item of node) splitTypeArrays(item);
+    return;
+  }
+  const schema = node as JsonSchemaObject;
+  for (const [key, value] of Object.entries(schema)) if (!DATA_KEYWORDS.has(key)) splitTypeArrays(value);
+  if (Array.isArray(schema.type)) {
+    const branches = (schema.type as string[]).map((type) => ({ type }));
+    delete schema.type;
+    // Type-specific keywords beside it (maxLength, minimum) still apply to their own type only.
+    schema.anyOf = Array.isArray(schema.anyOf) ? [...branches, ...(schema.anyOf as unknown[])] : branches;
+  }
+}
+
+/**
+ * The JSON Schema (draft 2020-12) of a tool's input or output, as `tools/list` advertises it.
+ * zod writes a union of bare primitive types (`z.union([z.number(), z.string(), z.boolean()])`,
+ * `.nullable()`) as a `type` array; this writes `anyOf` branches with one `type` each instead,
+ * which clients that map schemas onto a single-`type` dialect (the OpenAPI subset of Gemini
+ * function declarations) accept. Both accept the same values.
+ */
+export function toolJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchemaObject {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as JsonSchemaObject;
+  splitTypeArrays(json);
+  return json;
+}

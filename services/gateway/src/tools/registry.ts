@@ -1,7 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/server';
-import { TOOLS } from '@qsys-mcp/contracts';
+import { TOOLS, toolJsonSchema } from '@qsys-mcp/contracts';
 import type { ToolDefinition, ToolName } from '@qsys-mcp/contracts';
-import { z } from 'zod';
 import type { ToolContext, ToolHandlers } from './types.js';
 
 /** A tool ready to serve: its contract, its `tools/list` entry and its handler. */
@@ -28,9 +27,8 @@ export interface ToolRegistry {
 
 type JsonObject = Record<string, unknown>;
 
-function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  return z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as JsonObject;
-}
+// anyOf instead of `type` arrays (toolJsonSchema), so single-`type` clients accept every tool.
+const toJsonSchema = toolJsonSchema;
 
 function suggestionFor(inputSchema: JsonObject): string {
   const properties = Object.keys((inputSchema.properties as JsonObject | undefined) ?? {});
