@@ -10,6 +10,7 @@ import { countBy, metricOf, readAuditRows, startAuditProcess, startBurst, type A
 import { callTool, connectHttpClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import type { ServiceProcess } from '../support/processes.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { qrcCall } from '../support/qrc-probe.js';
 import { startConnectorProcess, startGatewayProcess, startSimProcess, waitCoreLive, type SimProcess } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -20,6 +21,9 @@ import { waitFor } from '../support/wait.js';
 // the simulator, while the stream is full (refusing new events) or nats-server restarts mid-burst.
 // The failOpen gateway only reads during the bursts, so every Component.Set the simulated Core
 // receives comes from the failClosed gateway and can be matched against its intent records.
+// A refused write's intent can reach the stream although its acknowledgement did not reach the
+// gateway in time; the refusal's outcome row then names it (intentEventId) and cancels it. The
+// third test drives that state explicitly, through a proxy that holds what nats-server sends.
 
 const CONCURRENCY = 8;
 
@@ -119,14 +123,16 @@ describe('audit trail when JetStream cannot take events', () => {
     for (const gateway of [failOpen, failClosed]) {
       await waitFor(async () => (await metricOf(String(gateway.ready.url), 'mcp_audit_buffered')) === 0, { what: `${gateway.name}'s buffer to drain` });
     }
+    const isRefusal = (r: AuditRow): boolean => r.event.gateway === 'gw-closed' && r.event.error?.code === 'AUDIT_UNAVAILABLE';
     const rows = await waitFor(
       () => {
         const r = readAuditRows(db);
-        return r.some((row) => row.event.gateway === 'gw-open' && row.event.tool === 'qsys.set_control' && row.event.arguments?.value === -44) ? r : undefined;
+        const openWrite = r.some((row) => row.event.gateway === 'gw-open' && row.event.tool === 'qsys.set_control' && row.event.arguments?.value === -44);
+        return openWrite && r.filter(isRefusal).length >= 5 ? r : undefined;
       },
-      { what: 'the buffered write of the failOpen gateway in the store' },
+      { what: 'the buffered write of the failOpen gateway and the five refusals in the store' },
     );
-    const refusals = rows.filter((r) => r.event.gateway === 'gw-closed' && r.event.error?.code === 'AUDIT_UNAVAILABLE');
+    const refusals = rows.filter(isRefusal);
     expect(refusals.map((r) => Number(r.event.arguments?.value)).sort((a, b) => b - a)).toEqual([-33, -34, -35, -36, -37]);
     expect(rows.filter((r) => r.event.gateway === 'gw-closed' && r.event.kind === 'intent')).toEqual([]);
     // And the failClosed gateway writes again, with its intent first.
@@ -213,19 +219,63 @@ describe('audit trail when JetStream cannot take events', () => {
     const closedCodes = codes(closed);
     expect(closedCodes.get('AUDIT_UNAVAILABLE') ?? 0).toBeGreaterThanOrEqual(10);
     const intents = rows.filter((r) => tagClosed('intent')(r) !== undefined);
-    const intentFor = new Set(intents.map((r) => r.event.callEventId));
+    const intentFor = new Map(intents.map((r) => [r.event.callEventId, r.event.eventId]));
     const succeeded = rows.filter((r) => tagClosed('tool_call')(r) !== undefined && r.event.success);
     expect(succeeded.filter((r) => !intentFor.has(r.event.eventId)), 'successful writes without an intent').toEqual([]);
+    expect(succeeded.filter((r) => r.event.intentEventId !== intentFor.get(r.event.eventId)), 'successful writes not naming their intent').toEqual([]);
+    // A refused write whose intent reached the stream anyway (its acknowledgement was lost in the
+    // outage) names it: the refusal cancels it. Whether that happens depends on the moment NATS
+    // went down; that it is cancelled when it happens does not.
     const refusedRows = rows.filter((r) => tagClosed('tool_call')(r) !== undefined && r.event.error?.code === 'AUDIT_UNAVAILABLE');
-    expect(refusedRows.filter((r) => intentFor.has(r.event.eventId)), 'refused writes with an intent').toEqual([]);
+    const cancelled = refusedRows.filter((r) => intentFor.has(r.event.eventId));
+    expect(cancelled.filter((r) => r.event.intentEventId !== intentFor.get(r.event.eventId)), 'refused writes with an intent they do not cancel').toEqual([]);
     const sets = await componentSets();
     expect(sets).toBeGreaterThanOrEqual(succeeded.length);
-    expect(sets).toBeLessThanOrEqual(intents.length);
+    // Only calls whose intent was acknowledged reach the Core: no more writes than intents not cancelled.
+    expect(sets).toBeLessThanOrEqual(intents.length - cancelled.length);
     expect(await metricOf(String(failClosed.ready.url), 'mcp_audit_events_total{outcome="refused"}')).toBeGreaterThanOrEqual(10);
     console.info(
       `audit e2e: nats-server restarted during a burst; failOpen ${opened.length} calls (${JSON.stringify(Object.fromEntries(codes(opened)))}), ` +
-        `failClosed ${closed.length} writes (${JSON.stringify(Object.fromEntries(closedCodes))}), ${intents.length} intents, ${sets} Component.Set on the Core, ` +
+        `failClosed ${closed.length} writes (${JSON.stringify(Object.fromEntries(closedCodes))}), ${intents.length} intents (${cancelled.length} cancelled by their refusal), ${sets} Component.Set on the Core, ` +
         `${rows.length - rowsBefore} new rows`,
     );
   }, 180_000);
+
+  it('cancels an intent that reached the stream when the write is refused because its acknowledgement did not arrive', async () => {
+    // A failClosed gateway connected through a proxy: its publishes reach nats-server, and what
+    // nats-server sends back (the acknowledgements) is held until the test releases it.
+    const proxy = await startTcpProxy(nats.url);
+    const proxied = await startGatewayProcess(proxy.url, { ...GATEWAY_ENV, MCP_AUDIT_FAIL_CLOSED: 'true' }, [], 'gw-proxied');
+    const client = await connectHttpClient(String(proxied.ready.url));
+    try {
+      expect(codeOf(await callTool(client, 'qsys.set_control', writeOf(-70))), 'a write with acknowledgements flowing').toBe('ok');
+      await sim.admin.resetStats();
+      proxy.hold();
+      const refused = await callTool(client, 'qsys.set_control', writeOf(-71));
+      expect(codeOf(refused), JSON.stringify(refused.structuredContent)).toBe('AUDIT_UNAVAILABLE');
+      expect(await componentSets(), 'Component.Set on the Core').toBe(0);
+      // The intent is in the store although the gateway never saw its acknowledgement.
+      const isWrite71 = (r: AuditRow): boolean => r.event.gateway === 'gw-proxied' && r.event.arguments?.value === -71;
+      const intent = await waitFor(() => readAuditRows(db).find((r) => isWrite71(r) && r.event.kind === 'intent'), { what: 'the intent of the refused write in the store' });
+      // The refusal's outcome was not acknowledged either: it waits in the buffer, published again
+      // (same Nats-Msg-Id) until an acknowledgement arrives.
+      expect(await metricOf(String(proxied.ready.url), 'mcp_audit_buffered')).toBeGreaterThanOrEqual(1);
+      proxy.release();
+      await waitFor(async () => (await metricOf(String(proxied.ready.url), 'mcp_audit_buffered')) === 0, { what: "gw-proxied's buffer to drain" });
+      const outcome = await waitFor(() => readAuditRows(db).find((r) => isWrite71(r) && r.event.kind === 'tool_call'), { what: 'the refusal in the store' });
+      expect(readAuditRows(db).filter((r) => isWrite71(r)), 'one intent and one outcome, not duplicated by the retries').toHaveLength(2);
+      expect(outcome.event).toMatchObject({ success: false, error: { code: 'AUDIT_UNAVAILABLE' }, intentEventId: intent.event.eventId, eventId: intent.event.callEventId });
+      // The audit query shows the write as refused, naming the intent it cancels.
+      const log = await callTool(openClient, 'system.audit_log', { tool: 'qsys.set_control', kind: 'tool_call', success: false, limit: 50 });
+      const events = (log.structuredContent as { events: Array<AuditRow['event']> }).events;
+      expect(events.find((e) => e.eventId === outcome.event.eventId)).toMatchObject({ error: { code: 'AUDIT_UNAVAILABLE' }, intentEventId: intent.event.eventId });
+      expect(await componentSets(), 'Component.Set on the Core').toBe(0);
+      expect(await gain()).not.toBe(-71);
+    } finally {
+      proxy.release();
+      await client.close();
+      await proxied.stop();
+      await proxy.close();
+    }
+  }, 60_000);
 });

@@ -46,7 +46,8 @@ export const AUDIT_EVENT_KINDS = {
   /**
    * Written BEFORE a call that changes the Core when `audit.failClosed` is on; `callEventId`
    * names the `tool_call` event that follows. An intent without that event means the outcome
-   * is unknown (the gateway stopped during the call).
+   * is unknown (the gateway stopped during the call); a `tool_call` event with `AUDIT_UNAVAILABLE`
+   * naming it (`intentEventId`) cancels it (refused, the Core not changed).
    */
   intent: 'intent',
   /** A request refused for missing, invalid or insufficient credentials (401 / 403 / -32001). */
@@ -122,6 +123,13 @@ export const AuditEventSchema = z
     changes: z.array(AuditChangeSchema).optional(),
     /** Intents: the event id of the `tool_call` event that records the outcome. */
     callEventId: AuditEventIdSchema.optional(),
+    /**
+     * Outcomes of calls that wrote an intent first (`audit.failClosed`): the intent's event id.
+     * With `error.code` `AUDIT_UNAVAILABLE` the outcome cancels that intent: the call was refused
+     * and the Core not changed, even when the intent reached the stream (its acknowledgement did not
+     * reach the gateway in time).
+     */
+    intentEventId: AuditEventIdSchema.optional(),
   })
   .strict();
 export type AuditEvent = z.infer<typeof AuditEventSchema>;

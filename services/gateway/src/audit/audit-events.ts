@@ -103,9 +103,13 @@ const MAX_ERROR_MESSAGE = 2000;
 export interface AuditCall {
   /** Id of the outcome event (an intent names it as `callEventId`). */
   readonly eventId: string;
-  /** The intent written before a call that changes the Core (fail-closed). */
+  /** The intent written before a call that changes the Core (fail-closed); the outcome then names it (`intentEventId`). */
   intent(): AuditEvent;
-  /** The outcome event, with the duration up to now. */
+  /**
+   * The outcome event, with the duration up to now. After {@link intent} it carries the intent's
+   * id, so that a refusal (`AUDIT_UNAVAILABLE`) cancels an intent that reached the stream although
+   * its acknowledgement did not reach the gateway.
+   */
   outcome(outcome: CallOutcome): AuditEvent;
   /** A refusal by authentication or the rate limiter. */
   refusal(error: AppError): AuditEvent;
@@ -129,11 +133,16 @@ export function auditCall(base: AuditBase, facts: RequestFacts): AuditCall {
   });
   const duration = (): number => Math.max(0, Date.now() - facts.startedAt);
   const errorOf = (err: AppError): NonNullable<AuditEvent['error']> => ({ code: err.code, message: err.message.slice(0, MAX_ERROR_MESSAGE) });
+  let intentEventId: string | undefined;
   return {
     eventId,
-    intent: () => ({ eventId: randomUUID(), ...common(AUDIT_EVENT_KINDS.intent), success: true, duration: 0, callEventId: eventId }),
+    intent() {
+      intentEventId ??= randomUUID();
+      return { eventId: intentEventId, ...common(AUDIT_EVENT_KINDS.intent), success: true, duration: 0, callEventId: eventId };
+    },
     outcome(outcome) {
       const event: AuditEvent = { eventId, ...common(AUDIT_EVENT_KINDS.toolCall), success: outcome.success, duration: duration() };
+      if (intentEventId !== undefined) event.intentEventId = intentEventId;
       if (outcome.error !== undefined) event.error = errorOf(outcome.error);
       if (outcome.changes !== undefined && outcome.changes.length > 0) event.changes = outcome.changes;
       return event;
