@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CoreIdSchema, QrwcSettingsSchema, SCOPES, TOOLS } from '@qsys-mcp/contracts';
 import type { ToolName } from '@qsys-mcp/contracts';
 import { formatIssues, formatPath, knownKeysOf } from './config-problems.js';
+import { MAX_JSON_DEPTH_RANGE } from './json-depth.js';
 
 /**
  * The JSON config file (`--config PATH` or `MCP_CONFIG`): its zod schema, `${VAR}`
@@ -83,6 +84,7 @@ const HttpFileSchema = z
     port,
     allowedHosts: z.array(z.string().min(1)).min(1),
     allowedOrigins: z.array(z.string().min(1)).min(1),
+    maxJsonDepth: z.number().int().min(MAX_JSON_DEPTH_RANGE.min).max(MAX_JSON_DEPTH_RANGE.max),
   })
   .partial()
   .strict();

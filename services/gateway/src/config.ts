@@ -8,6 +8,7 @@ import type { ConfigFile, Env, LogLevel } from './config-file.js';
 import type { ApiKeyEntry, AuthenticationConfig, RateLimitingConfig, ValidationConfig } from './protection-config.js';
 import { DEFAULT_AUDIT_SETTINGS } from './audit/audit-config.js';
 import type { AuditSettings } from './audit/audit-config.js';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_RANGE } from './json-depth.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
@@ -48,6 +49,7 @@ const EnvSchema = z.object({
   MCP_HTTP_PORT: env(z.coerce.number().int().min(0).max(65535).optional()),
   MCP_ALLOWED_HOSTS: env(z.string().transform(commaList).pipe(z.array(z.string()).min(1)).optional()),
   MCP_ALLOWED_ORIGINS: env(z.string().transform(commaList).pipe(z.array(z.string()).min(1)).optional()),
+  MCP_MAX_JSON_DEPTH: env(z.coerce.number().int().min(MAX_JSON_DEPTH_RANGE.min).max(MAX_JSON_DEPTH_RANGE.max).optional()),
   QSYS_CORE_ID: env(CoreIdSchema.optional()),
   MCP_REQUEST_TIMEOUT_MS: env(z.coerce.number().int().min(1).max(600_000).optional()),
   GATEWAY_INSTANCE_ID: env(z.string().min(1).max(128).optional()),
@@ -107,6 +109,12 @@ export interface GatewayConfig {
    * @default ['localhost', '127.0.0.1', '[::1]']
    */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Deepest nesting of objects and arrays accepted in an MCP request body over HTTP, levels
+   * (`MCP_MAX_JSON_DEPTH`, `http.maxJsonDepth`, 16-1000); deeper bodies are refused with 400.
+   * @default 64
+   */
+  readonly maxJsonDepth: number;
   /** Core used when a tool call names none (`QSYS_CORE_ID`, `defaultCore`, else `qrwc.coreId`). @default 'main' */
   readonly defaultCore: string;
   /** Deadline of one tool call's connector request, ms (`MCP_REQUEST_TIMEOUT_MS`, `requestTimeoutMs`). @default 10000 */
@@ -239,6 +247,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   httpPort: 8080,
   allowedHosts: Object.freeze(commaList(DEFAULT_ALLOWED_HOSTS)),
   allowedOrigins: Object.freeze(commaList(DEFAULT_ALLOWED_HOSTS)),
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   defaultCore: 'main',
   requestTimeoutMs: 10_000,
   logLevel: 'info' as LogLevel,
@@ -277,6 +286,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
     httpPort: e.MCP_HTTP_PORT ?? f.http?.port ?? d.httpPort,
     allowedHosts: Object.freeze([...(e.MCP_ALLOWED_HOSTS ?? f.http?.allowedHosts ?? d.allowedHosts)]),
     allowedOrigins: Object.freeze([...(e.MCP_ALLOWED_ORIGINS ?? f.http?.allowedOrigins ?? d.allowedOrigins)]),
+    maxJsonDepth: e.MCP_MAX_JSON_DEPTH ?? f.http?.maxJsonDepth ?? d.maxJsonDepth,
     defaultCore: e.QSYS_CORE_ID ?? f.defaultCore ?? f.qrwc?.coreId ?? d.defaultCore,
     requestTimeoutMs: e.MCP_REQUEST_TIMEOUT_MS ?? f.requestTimeoutMs ?? d.requestTimeoutMs,
     instanceId: e.GATEWAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,

@@ -200,6 +200,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         guard: createMcpGuard({
           policy,
           logger,
+          maxJsonDepth: config.maxJsonDepth,
           // One audit event per refused tool call, or one for a refused request without any.
           onRefusal: async ({ err, tools, methods, requestId, clientId }) => {
             const facts = { clientId, requestId, transport: 'http' as const, startedAt: Date.now() };

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { hostHeaderValidation, originValidation, toNodeHandler } from '@modelcontextprotocol/node';
+import { originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { AuthInfo, McpServerFactory } from '@modelcontextprotocol/server';
 import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { AUDIT_PATH } from './audit/audit-route.js';
 import { TOKEN_PATH } from './auth/token-endpoint.js';
 import type { Health } from './health.js';
+import { createHostCheck } from './host-check.js';
 import { sendJson } from './http-json.js';
 import { MAX_MCP_BODY_BYTES } from './policy-http.js';
 import type { McpGuard } from './policy-http.js';
@@ -25,7 +26,7 @@ export interface HttpServerOptions {
   factory: McpServerFactory;
   health: Health;
   logger: Logger;
-  /** Hostnames accepted in `Host` on `/mcp`; `*` accepts any. */
+  /** Hostnames accepted in `Host` on `/mcp`; `*` accepts any well-formed `Host` (`createHostCheck`). */
   allowedHosts: readonly string[];
   /** Hostnames accepted in `Origin` on `/mcp` (absent `Origin` passes); `*` accepts any. */
   allowedOrigins: readonly string[];
@@ -55,8 +56,9 @@ const PASS: Guard = () => true;
  * Creates the HTTP server of the gateway:
  * - `POST /mcp`: MCP over Streamable HTTP (both protocol eras, stateless) through
  *   `createMcpHandler` + `toNodeHandler`, behind `Host` and `Origin` validation (403) and the
- *   guard (body limit 413, JSON -32700, authentication 401, scope 403, rate limit 429), which
- *   hands the parsed body and the caller (`req.auth`) to the SDK handler;
+ *   guard (media type and charset 415, body limit 413, nesting depth 400, JSON -32700, batches
+ *   outside 2025-03-26 400, authentication 401, scope 403, rate limit 429), which hands the
+ *   parsed body and the caller (`req.auth`) to the SDK handler;
  * - `POST /auth/token`: bearer tokens for API keys (same `Host`/`Origin` validation);
  * - `GET /audit`: the audit log for admin credentials (same `Host`/`Origin` validation);
  * - any other method on `/mcp`: 405 (never 404, which makes clients such as the Inspector
@@ -73,7 +75,8 @@ const PASS: Guard = () => true;
 export function createHttpServer(options: HttpServerOptions): GatewayHttpServer {
   const { health, logger } = options;
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-  const validateHost = options.allowedHosts.includes('*') ? PASS : hostHeaderValidation([...options.allowedHosts]);
+  // Our own check, not the SDK's: a missing, empty or malformed Host is refused even with `*`.
+  const validateHost = createHostCheck(options.allowedHosts);
   const validateOrigin = options.allowedOrigins.includes('*') ? PASS : originValidation([...options.allowedOrigins]);
   const mcpHandler = createMcpHandler(options.factory, {
     onerror: (error) => logger.warn({ err: error }, 'MCP request failed'),

@@ -94,3 +94,13 @@ export function namePatternIssues(args: unknown, pattern: RegExp): InvalidArgume
   }
   return issues;
 }
+
+/**
+ * The issue of a tool call whose arguments held a `__proto__` key: an unknown key like any
+ * other (`unrecognized_keys` at the root), which the schema cannot report because the SDK's
+ * parsing of `arguments` drops that key before the handler runs (the HTTP guard saw it in the
+ * raw body). A nested `__proto__` key stays an own key and the strict schema reports it.
+ */
+export function protoKeyIssue(): InvalidArgument {
+  return { path: '(root)', message: 'Unrecognized key: "__proto__"', code: 'unrecognized_keys' };
+}

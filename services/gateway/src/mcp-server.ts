@@ -9,7 +9,8 @@ import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
 import type { ToolContext } from './tools/types.js';
 import type { GatewayMetrics } from './metrics.js';
-import { invalidParamsData, isInvalidInput, namePatternIssues } from './invalid-params.js';
+import { invalidParamsData, isInvalidInput, namePatternIssues, protoKeyIssue } from './invalid-params.js';
+import { PROTO_ARGUMENTS_HEADER, protoArgumentIds } from './mcp-input.js';
 import { NO_AUDIT } from './audit/auditor.js';
 import type { Auditor } from './audit/auditor.js';
 
@@ -98,7 +99,8 @@ function toolErrorResult(err: AppError): CallToolResult {
  * Error channels of `tools/call`:
  * - refused by `admitCall` (authentication -32001, rate limit -32005) → that JSON-RPC error;
  * - unknown tool → JSON-RPC `-32602` with `data: { code: 'INVALID_PARAMS', tool, suggestion }`;
- * - arguments failing the tool's input schema → JSON-RPC `-32602` with
+ * - arguments failing the tool's input schema, or holding a `__proto__` key (an unknown key
+ *   like any other) → JSON-RPC `-32602` with
  *   `data: { code: 'INVALID_PARAMS', tool, issues: [{ path, message, code }], suggestion }`;
  * - any failure of the Core or the domain (every `AppError` from the connector path, and
  *   unexpected errors as `INTERNAL`) → a result with `isError: true`, a text content
@@ -133,10 +135,13 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
         suggestion: 'Call tools/list for the names of the available tools.',
       });
     }
+    // A `__proto__` key is an unknown key like any other, though the SDK's parsing dropped it
+    // from `args`: the HTTP guard names the calls that had one.
+    const protoIssues = protoArgumentIds(ctx.http?.req?.headers.get(PROTO_ARGUMENTS_HEADER)).has(JSON.stringify(ctx.mcpReq.id)) ? [protoKeyIssue()] : [];
     const parsed = tool.definition.input.safeParse(args ?? {});
     const patternIssues = parsed.success && componentNamePattern !== undefined ? namePatternIssues(parsed.data, componentNamePattern) : [];
-    if (!parsed.success || patternIssues.length > 0) {
-      const issues = parsed.success ? patternIssues : toIssues(parsed.error);
+    if (!parsed.success || patternIssues.length > 0 || protoIssues.length > 0) {
+      const issues = [...protoIssues, ...(parsed.success ? patternIssues : toIssues(parsed.error))];
       const first = issues[0];
       const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
       const message = `Invalid arguments for ${name}: ${first?.path}: ${first?.message}${more}`;

@@ -7,6 +7,9 @@ import type { Principal } from './auth/authenticator.js';
 import { credentialFromHeaders } from './auth/credentials.js';
 import { AUTH_REASONS } from './auth/errors.js';
 import { readBody, sendJson } from './http-json.js';
+import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js';
+import { BATCH_PROTOCOL_VERSION, batchAllowed, hasProtoKey, isUtf8ContentType, paramsIssues, PROTO_ARGUMENTS_HEADER, PROTOCOL_VERSION_HEADER } from './mcp-input.js';
+import type { ParamsIssue } from './mcp-input.js';
 import { jsonRpcErrorOf } from './policy.js';
 import type { Policy } from './policy.js';
 import { methodLabel } from './metrics.js';
@@ -37,6 +40,12 @@ export interface McpGuardOptions {
   /** See {@link MAX_MCP_BODY_BYTES}. @default 1048576 */
   maxBodyBytes?: number;
   /**
+   * Deepest nesting of objects and arrays accepted in a body, levels (`http.maxJsonDepth`); a
+   * deeper one is refused (400, -32600) before anything recurses over it.
+   * @default 64 (`DEFAULT_MAX_JSON_DEPTH`)
+   */
+  maxJsonDepth?: number;
+  /**
    * Receives every refusal by authentication, scope or the rate limiter before it is answered
    * (the audit trail): the tools of the refused `tools/call` requests (none for another method)
    * and the caller's client id when it is known (null when the credential was refused).
@@ -54,21 +63,31 @@ interface Inspected {
   methods: string[];
   /** The tool name of every `tools/call` (`''` when missing). */
   tools: string[];
+  /** The ids (`JSON.stringify`d) of the `tools/call` requests whose arguments hold an own `__proto__` key. */
+  protoIds: string[];
+  /** The first request whose params fail the SDK's schema of its method (`paramsIssues`). */
+  invalidParams: { id: RpcId; method: string; issues: ParamsIssue[] } | undefined;
 }
 
 function inspect(body: unknown): Inspected {
   const batch = Array.isArray(body);
-  const out: Inspected = { batch, ids: [], methods: [], tools: [] };
+  const out: Inspected = { batch, ids: [], methods: [], tools: [], protoIds: [], invalidParams: undefined };
   for (const m of batch ? (body as unknown[]) : [body]) {
     if (m === null || typeof m !== 'object') continue;
     const msg = m as { method?: unknown; id?: unknown; params?: unknown };
     if (typeof msg.method !== 'string') continue; // a response posted by the client
-    if (typeof msg.id === 'string' || typeof msg.id === 'number') out.ids.push(msg.id);
+    const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : undefined;
+    if (id !== undefined) out.ids.push(id);
     if (msg.method === 'tools/call') {
-      const name = (msg.params as { name?: unknown } | undefined)?.name;
-      out.tools.push(typeof name === 'string' ? name : '');
+      const params = msg.params !== null && typeof msg.params === 'object' ? (msg.params as { name?: unknown; arguments?: unknown }) : undefined;
+      out.tools.push(typeof params?.name === 'string' ? params.name : '');
+      if (id !== undefined && hasProtoKey(params?.arguments)) out.protoIds.push(JSON.stringify(id));
     } else {
       out.methods.push(msg.method);
+      if (out.invalidParams === undefined) {
+        const issues = paramsIssues({ method: msg.method, params: msg.params });
+        if (issues.length > 0) out.invalidParams = { id: id ?? null, method: msg.method, issues };
+      }
     }
   }
   return out;
@@ -108,21 +127,29 @@ function errorBody(inspected: Inspected | undefined, error: { code: number; mess
 /**
  * Creates the guard of `POST /mcp`, which runs where an HTTP status can still be chosen (before
  * the SDK writes its 200):
- * 1. `Content-Type` must be JSON (415), the body at most `maxBodyBytes` (413, connection closed),
- *    and valid JSON (400, JSON-RPC -32700);
- * 2. the credential of the headers is authenticated: a presented but invalid one is refused
+ * 1. `Content-Type` must be JSON with no charset or UTF-8 (415, -32600), the body at most
+ *    `maxBodyBytes` (413, connection closed), nested at most `maxJsonDepth` levels (400, -32600,
+ *    measured on the text without recursion) and valid JSON (400, JSON-RPC -32700);
+ * 2. a batch (array) is served only for protocol revision 2025-03-26 (`MCP-Protocol-Version`
+ *    absent or naming it), else refused (400, -32600);
+ * 3. the credential of the headers is authenticated: a presented but invalid one is refused
  *    (401 + `WWW-Authenticate`, -32001) whatever the method;
- * 3. methods other than `tools/call` pass the policy's method rule (handshake and `tools/list`
+ * 4. the params of `initialize`, `ping` and `tools/list` must satisfy the SDK's schemas (400,
+ *    -32602 with `data.issues`), which the SDK would otherwise answer with -32603;
+ * 5. methods other than `tools/call` pass the policy's method rule (handshake and `tools/list`
  *    are open);
- * 4. every `tools/call` of the body (one, or each of a batch) passes `policy.admitToolCalls`:
+ * 6. every `tools/call` of the body (one, or each of a batch) passes `policy.admitToolCalls`:
  *    scope (403, -32001 with `requiredScope`), anonymous tools, then the rate limit (429 +
  *    `Retry-After`, -32005 with `retryAfterMs`). A batch is admitted or refused as a whole; one
  *    with more calls than `burstSize` can never pass and is refused with 400 (-32600).
- * The admitted body is handed on already parsed, with the caller as `AuthInfo`.
+ * The admitted body is handed on already parsed, with the caller as `AuthInfo`; the ids of
+ * `tools/call` requests whose arguments hold a `__proto__` key go along in
+ * `PROTO_ARGUMENTS_HEADER`, for the handler to refuse them like any unknown key.
  */
 export function createMcpGuard(options: McpGuardOptions): McpGuard {
   const { policy, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_MCP_BODY_BYTES;
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
 
   const metrics = policy.metrics;
   /** Requests refused here never reach the MCP server: they are counted here. */
@@ -151,9 +178,18 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
   }
 
   return async (req, res, requestId) => {
-    if (!isJsonContentType(req.headers['content-type'] ?? null)) {
+    // Only this guard may tell the tools/call handler about __proto__ keys.
+    delete req.headers[PROTO_ARGUMENTS_HEADER];
+    const contentType = req.headers['content-type'] ?? null;
+    if (!isJsonContentType(contentType)) {
       countRefused([], [], 'UNSUPPORTED_MEDIA_TYPE');
       sendJson(res, 415, rpcError(null, { code: JSON_RPC_CODES.INVALID_REQUEST, message: 'Unsupported Media Type: Content-Type must be application/json' }));
+      return undefined;
+    }
+    // The body is read as UTF-8; another charset would be misread, so it is refused, not guessed.
+    if (contentType !== null && !isUtf8ContentType(contentType)) {
+      countRefused([], [], 'UNSUPPORTED_MEDIA_TYPE');
+      sendJson(res, 415, rpcError(null, { code: JSON_RPC_CODES.INVALID_REQUEST, message: 'Unsupported Media Type: the charset of application/json must be utf-8' }));
       return undefined;
     }
     const text = await readBody(req, maxBodyBytes);
@@ -168,6 +204,19 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
       );
       return undefined;
     }
+    // Before anything recurses over the body (the SDK re-serialises it): a stack overflow there
+    // would be a 500 and an error log for a client's mistake.
+    const depth = jsonDepth(text, maxJsonDepth);
+    if (depth > maxJsonDepth) {
+      logger.debug({ requestId, maxJsonDepth }, 'mcp request nested too deep');
+      countRefused([], [], 'JSON_TOO_DEEP');
+      sendJson(
+        res,
+        400,
+        rpcError(null, { code: JSON_RPC_CODES.INVALID_REQUEST, message: `Invalid Request: JSON nested deeper than ${maxJsonDepth} levels`, data: { maxDepth: maxJsonDepth } }),
+      );
+      return undefined;
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -177,6 +226,20 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
       return undefined;
     }
     const inspected = inspect(body);
+    const protocolVersion = req.headers[PROTOCOL_VERSION_HEADER];
+    if (inspected.batch && !batchAllowed(protocolVersion)) {
+      countRefused(inspected.methods, inspected.tools, 'BATCH_NOT_SUPPORTED');
+      sendJson(
+        res,
+        400,
+        rpcError(null, {
+          code: JSON_RPC_CODES.INVALID_REQUEST,
+          message: `Invalid Request: JSON-RPC batches exist only in protocol revision ${BATCH_PROTOCOL_VERSION}; send one message per request`,
+          data: { protocolVersion: String(protocolVersion) },
+        }),
+      );
+      return undefined;
+    }
     const burst = policy.limiter?.burstSize;
     if (inspected.batch && burst !== undefined && inspected.tools.length > burst) {
       sendJson(
@@ -194,6 +257,19 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
       if (err instanceof AppError) return refuse(res, err, inspected, requestId);
       throw err;
     }
+    const invalid = inspected.invalidParams;
+    if (invalid !== undefined) {
+      countRefused(inspected.methods, inspected.tools, 'INVALID_PARAMS');
+      const first = invalid.issues[0];
+      const more = invalid.issues.length > 1 ? ` (and ${invalid.issues.length - 1} more)` : '';
+      const error = {
+        code: JSON_RPC_CODES.INVALID_PARAMS,
+        message: `Invalid params for ${invalid.method}: ${first?.path}: ${first?.message}${more}`,
+        data: { code: 'INVALID_PARAMS', method: invalid.method, issues: invalid.issues },
+      };
+      sendJson(res, 400, inspected.batch ? errorBody(inspected, error) : rpcError(invalid.id, error));
+      return undefined;
+    }
     try {
       for (const method of inspected.methods) policy.admitMethod(principal, method);
       policy.admitToolCalls(principal, inspected.tools, 'http');
@@ -203,6 +279,8 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
     }
     // tools/list and tools/call are counted by the MCP server with their outcome; the rest here.
     for (const m of inspected.methods) if (m !== 'tools/call' && m !== 'tools/list') metrics.request(methodLabel(m), 'success', 0);
+    // The SDK parses the body again into objects that drop a `__proto__` key; the handler learns of it here.
+    if (inspected.protoIds.length > 0) req.headers[PROTO_ARGUMENTS_HEADER] = JSON.stringify(inspected.protoIds);
     return { body, auth: authInfoOf(principal) };
   };
 }
