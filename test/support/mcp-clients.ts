@@ -1,5 +1,6 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { linkedSignalFetch } from './linked-fetch.js';
 import { REPO_ROOT } from './processes.js';
 
 /** A tool result as the tests read it. */
@@ -9,10 +10,10 @@ export interface ToolResult {
   content?: unknown[];
 }
 
-/** Connects the MCP SDK client to a Streamable HTTP endpoint. */
+/** Connects the MCP SDK client to a Streamable HTTP endpoint (each request with its own AbortSignal: see linked-fetch.ts). */
 export async function connectHttpClient(url: string, name = 'e2e-http'): Promise<Client> {
   const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: linkedSignalFetch }));
   return client;
 }
 
