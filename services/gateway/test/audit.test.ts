@@ -147,7 +147,7 @@ describe('audit events of refusals', () => {
   });
 
   it('records a refusal over stdio', async () => {
-    const h = await start({ env: { MCP_AUTH_ENABLED: 'true', MCP_RATE_LIMIT_ENABLED: 'true', MCP_RATE_LIMIT_BURST: '1', MCP_RATE_LIMIT_RPM: '1' } });
+    const h = await start({ env: { MCP_AUTH_ENABLED: 'true', MCP_RATE_LIMIT_ENABLED: 'true', MCP_RATE_LIMIT_BURST: '1', MCP_RATE_LIMIT_RPM: '1', MCP_RATE_LIMIT_STDIO: 'true' } });
     const client = await h.connectStdio();
     await client.callTool({ name: 'system.ping', arguments: {} });
     await expect(client.callTool({ name: 'system.ping', arguments: {} })).rejects.toBeInstanceOf(ProtocolError);
