@@ -49,6 +49,9 @@ export interface GatewayHttpServer {
   close(): Promise<void>;
 }
 
+/** How the MCP SDK words its refusal of a malformed request (`Rejected inbound request (<reason>): …`). */
+const SDK_REJECTION = /^Rejected inbound request \(/;
+
 type Guard = (req: IncomingMessage, res: ServerResponse) => boolean;
 const PASS: Guard = () => true;
 
@@ -79,7 +82,11 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
   const validateHost = createHostCheck(options.allowedHosts);
   const validateOrigin = options.allowedOrigins.includes('*') ? PASS : originValidation([...options.allowedOrigins]);
   const mcpHandler = createMcpHandler(options.factory, {
-    onerror: (error) => logger.warn({ err: error }, 'MCP request failed'),
+    // A request the SDK refused (not JSON-RPC, a bad batch, headers that contradict the body) is
+    // the client's mistake, answered 4xx: debug, so that bad clients cannot flood the log. The
+    // SDK gives such errors no code, only this message prefix.
+    onerror: (error) =>
+      SDK_REJECTION.test(error.message) ? logger.debug({ err: error }, 'MCP request refused by the SDK') : logger.warn({ err: error }, 'MCP request failed'),
     maxRequestBodySize: MAX_MCP_BODY_BYTES,
   });
   const serveMcp = toNodeHandler(mcpHandler, {

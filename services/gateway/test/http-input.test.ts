@@ -317,6 +317,15 @@ describe('POST /mcp input handling', () => {
   it('logged no error for any of these client mistakes', () => {
     expect(errorLogs(h)).toEqual([]);
   });
+
+  it('logs requests the SDK refuses (not JSON-RPC, bad batches) at debug, not as warnings', async () => {
+    const before = h.logs.length;
+    expect((await postMcp(h.listen.url, { hello: 'world' })).status).toBe(400);
+    expect((await postMcp(h.listen.url, [1, 2], { 'mcp-protocol-version': '2025-03-26' })).status).toBe(400);
+    const lines = h.logs.slice(before);
+    expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    expect(lines.filter((l) => l.msg === 'MCP request refused by the SDK')).toHaveLength(2);
+  });
 });
 
 describe('POST /mcp with MCP_MAX_JSON_DEPTH', () => {
