@@ -18,6 +18,7 @@ environment (each wins over its config file key):
   MCP_AUTH_ENABLED      require credentials (default false); MCP_API_KEYS, MCP_JWT_SECRET
   MCP_RATE_LIMIT_RPM, MCP_RATE_LIMIT_BURST  per-client limit (default 60 per minute, burst 10)
   MCP_RATE_LIMIT_STDIO  rate limit the stdio user too (default false)
+  MCP_MAX_JSON_DEPTH    deepest JSON nesting accepted in a request body (default 64)
   LOG_LEVEL             fatal, error, warn, info, debug, trace, silent (default info)
   LOG_FORMAT            json or text for start-up errors (default: text on a terminal)
 
