@@ -1,3 +1,13 @@
+import { setMaxListeners } from 'node:events';
+
+/**
+ * Requests in flight at once on one client that the long-lived signal may hold a listener for
+ * each (the tests' bursts run up to 64 concurrent calls): above Node's default of 10 it would
+ * print a leak warning for listeners that are removed when each request ends.
+ */
+const MAX_CONCURRENT_REQUESTS = 1000;
+const raised = new WeakSet<AbortSignal>();
+
 /**
  * `fetch` for the MCP SDK's HTTP client transport. The transport passes its one long-lived
  * AbortSignal to every request, and Node's fetch (undici) removes the abort listener it adds to
@@ -10,6 +20,10 @@
 export const linkedSignalFetch: typeof fetch = async (input, init) => {
   const outer = init?.signal;
   if (outer === undefined || outer === null) return fetch(input, init);
+  if (!raised.has(outer)) {
+    setMaxListeners(MAX_CONCURRENT_REQUESTS, outer);
+    raised.add(outer);
+  }
   const own = new AbortController();
   const onAbort = (): void => own.abort(outer.reason);
   if (outer.aborted) own.abort(outer.reason);
