@@ -99,6 +99,16 @@ export function assertDurableOptions(opts: DurablePublishOptions): void {
 }
 
 /**
+ * Checks the first sequence of a stream read.
+ * @throws AppError `INVALID_PARAMS` unless `fromSeq` is an integer of at least 1.
+ */
+export function assertFromSeq(fromSeq: number): void {
+  if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) {
+    throw new AppError('INVALID_PARAMS', `A stream sequence starts at 1, got ${fromSeq}`, { details: { fromSeq } });
+  }
+}
+
+/**
  * Checks the timeout of a request.
  * @throws AppError `INVALID_PARAMS` when it is not a positive number of milliseconds.
  */

@@ -10,6 +10,9 @@ export type {
   RequestOptions,
   ServiceHandle,
   ServiceSpec,
+  StreamBounds,
+  StreamEntry,
+  StreamReader,
   Subscription,
 } from './types.js';
 

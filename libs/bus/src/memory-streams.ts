@@ -2,7 +2,7 @@ import { AppError } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import { decodeJson } from './codec.js';
 import { assertSubscribeSubject, subjectMatches, subjectsOverlap } from './subject.js';
-import type { BusHeaders, DurablePublishAck, Subscription } from './types.js';
+import type { BusHeaders, DurablePublishAck, StreamBounds, Subscription } from './types.js';
 
 /** Default deduplication window of a memory stream (as JetStream's), ms. */
 export const DEFAULT_MEMORY_DUPLICATE_WINDOW_MS = 120_000;
@@ -22,6 +22,11 @@ export interface MemoryStreamConfig {
    * old). Sequences keep counting. @default unlimited
    */
   maxMessages?: number;
+  /**
+   * Messages older than this are removed (JetStream's `max_age`), ms; checked whenever the
+   * stream is written or read. @default unlimited
+   */
+  maxAgeMs?: number;
 }
 
 /** A message held by an in-memory stream. */
@@ -31,8 +36,9 @@ export interface StoredStreamMessage {
   subject: string;
   /** The decoded JSON payload (a copy; `undefined` for an empty body). */
   data: unknown;
-  /** Headers as published, plus {@link MSG_ID_HEADER}. */
+  /** Headers as published, plus {@link MSG_ID_HEADER} for a durable publish. */
   headers: BusHeaders;
+  /** The deduplication id of a durable publish; '' for a plain publish the stream captured. */
   msgId: string;
   /** When the stream stored it, epoch ms. */
   timestampMs: number;
@@ -93,6 +99,7 @@ export class MemoryStreams {
         subjects: [...config.subjects],
         duplicateWindowMs: config.duplicateWindowMs ?? DEFAULT_MEMORY_DUPLICATE_WINDOW_MS,
         maxMessages: config.maxMessages ?? Number.POSITIVE_INFINITY,
+        maxAgeMs: config.maxAgeMs ?? Number.POSITIVE_INFINITY,
       },
       messages: [],
       lastSeq: 0,
@@ -110,13 +117,15 @@ export class MemoryStreams {
    * Stores a message in the stream that captures `subject`, unless its id was seen within
    * the duplicate window (then the first copy's sequence is returned with `duplicate: true`).
    * @param body the JSON text of the payload.
+   * @param msgId the deduplication id; undefined for a plain publish (stored every time).
    * @returns the ack, or undefined when no stream captures the subject.
    */
-  store(subject: string, body: string, headers: BusHeaders, msgId: string): DurablePublishAck | undefined {
+  store(subject: string, body: string, headers: BusHeaders, msgId: string | undefined): DurablePublishAck | undefined {
     const stream = this.#find(subject);
     if (stream === undefined) return undefined;
     const now = Date.now();
-    const previous = stream.seen.get(msgId);
+    this.#prune(stream, now);
+    const previous = msgId === undefined ? undefined : stream.seen.get(msgId);
     if (previous !== undefined && now - previous.at < stream.config.duplicateWindowMs) {
       return { stream: stream.config.name, seq: previous.seq, duplicate: true };
     }
@@ -130,14 +139,16 @@ export class MemoryStreams {
       seq: ++stream.lastSeq,
       subject,
       data: decodeJson(body),
-      headers: { ...headers, [MSG_ID_HEADER]: msgId },
-      msgId,
+      headers: msgId === undefined ? { ...headers } : { ...headers, [MSG_ID_HEADER]: msgId },
+      msgId: msgId ?? '',
       timestampMs: now,
     };
     stream.messages.push(message);
     if (stream.messages.length > stream.config.maxMessages) stream.messages.splice(0, stream.messages.length - stream.config.maxMessages);
-    stream.seen.delete(msgId);
-    stream.seen.set(msgId, { seq: message.seq, at: now });
+    if (msgId !== undefined) {
+      stream.seen.delete(msgId);
+      stream.seen.set(msgId, { seq: message.seq, at: now });
+    }
     for (const watcher of stream.watchers) {
       const copy = copyStored(message);
       queueMicrotask(() => {
@@ -159,7 +170,38 @@ export class MemoryStreams {
   messages(name: string, fromSeq = 1): StoredStreamMessage[] {
     const stream = this.#streams.get(name);
     if (stream === undefined) throw unknownStream(name);
+    this.#prune(stream, Date.now());
     return stream.messages.filter((m) => m.seq >= fromSeq).map(copyStored);
+  }
+
+  /** True when the stream exists. */
+  has(name: string): boolean {
+    return this.#streams.has(name);
+  }
+
+  /** The first and last sequence of the stream, or undefined when there is no such stream. */
+  bounds(name: string): StreamBounds | undefined {
+    const stream = this.#streams.get(name);
+    if (stream === undefined) return undefined;
+    this.#prune(stream, Date.now());
+    return { firstSeq: stream.messages[0]?.seq ?? stream.lastSeq + 1, lastSeq: stream.lastSeq };
+  }
+
+  /**
+   * A copy of the oldest message with `seq >= fromSeq` whose subject matches `subject`, or
+   * undefined when there is none or no such stream.
+   */
+  next(name: string, fromSeq: number, subject: string): StoredStreamMessage | undefined {
+    const stream = this.#streams.get(name);
+    if (stream === undefined) return undefined;
+    this.#prune(stream, Date.now());
+    // Sequences are contiguous in the array (only the oldest are ever removed): start at fromSeq's index.
+    const first = stream.messages[0]?.seq ?? stream.lastSeq + 1;
+    for (let i = Math.max(0, fromSeq - first); i < stream.messages.length; i++) {
+      const m = stream.messages[i];
+      if (m !== undefined && subjectMatches(subject, m.subject)) return copyStored(m);
+    }
+    return undefined;
   }
 
   /**
@@ -178,6 +220,14 @@ export class MemoryStreams {
   /** Drops every watcher (the messages stay readable). */
   close(): void {
     for (const stream of this.#streams.values()) stream.watchers.clear();
+  }
+
+  /** Removes the messages older than the stream's `maxAgeMs`. */
+  #prune(stream: MemoryStream, now: number): void {
+    if (stream.config.maxAgeMs === Number.POSITIVE_INFINITY) return;
+    let expired = 0;
+    while (expired < stream.messages.length && now - (stream.messages[expired]?.timestampMs ?? now) >= stream.config.maxAgeMs) expired++;
+    if (expired > 0) stream.messages.splice(0, expired);
   }
 
   #find(subject: string): MemoryStream | undefined {

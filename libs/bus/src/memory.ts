@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@qsys-mcp/contracts';
 import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
 import { copyHeaders, decodeJson, encodeJson, errorReply, fromReply, outgoingHeaders, type ErrorReply } from './codec.js';
-import { assertDurableOptions, assertRequestTimeout, InFlight, runHandler, withDeadline } from './handler-run.js';
+import { assertDurableOptions, assertFromSeq, assertRequestTimeout, InFlight, runHandler, withDeadline } from './handler-run.js';
 import { assertServiceSpec } from './service-spec.js';
 import { MemoryStreams, MSG_ID_HEADER, type MemoryStreamConfig, type StoredStreamMessage } from './memory-streams.js';
 import { assertPublishSubject, assertSubscribeSubject, subjectMatches } from './subject.js';
@@ -15,6 +15,9 @@ import type {
   RequestOptions,
   ServiceHandle,
   ServiceSpec,
+  StreamBounds,
+  StreamEntry,
+  StreamReader,
   Subscription,
 } from './types.js';
 
@@ -33,7 +36,7 @@ export interface MemoryBusOptions {
  * The in-memory bus: the {@link Bus} for `standalone` and unit tests, plus the durable
  * streams that stand in for JetStream.
  */
-export interface MemoryBus extends Bus {
+export interface MemoryBus extends Bus, StreamReader {
   /**
    * Creates a durable stream that `publishDurable` writes into.
    * @throws AppError `INVALID_PARAMS` when the name exists, a subject is malformed, or a
@@ -237,7 +240,11 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const publish = (subject: string, payload: unknown, headers?: BusHeaders): void => {
     if (closed) throw closedError();
     assertPublishSubject(subject);
-    route({ subject, body: encodeJson(payload), headers: outgoingHeaders(headers) });
+    const body = encodeJson(payload);
+    const outgoing = outgoingHeaders(headers);
+    // A stream that captures the subject stores a plain publish too, as JetStream does.
+    streams.store(subject, body, outgoing, undefined);
+    route({ subject, body, headers: outgoing });
   };
 
   const subscribe = (subject: string, onEvent: (event: BusEvent) => void): Subscription => {
@@ -304,6 +311,22 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     return streams.watch(name, onMessage);
   };
 
+  const streamBounds = async (name: string): Promise<StreamBounds | undefined> => {
+    if (closed) throw closedError();
+    // The round trip to the server, as on NATS.
+    await Promise.resolve();
+    return streams.bounds(name);
+  };
+
+  const readStreamNext = async (name: string, fromSeq: number, subject: string): Promise<StreamEntry | undefined> => {
+    if (closed) throw closedError();
+    assertSubscribeSubject(subject);
+    assertFromSeq(fromSeq);
+    await Promise.resolve();
+    const m = streams.next(name, fromSeq, subject);
+    return m === undefined ? undefined : { seq: m.seq, subject: m.subject, data: m.data, timestampMs: m.timestampMs };
+  };
+
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed = true;
@@ -316,5 +339,5 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     return closing;
   };
 
-  return { request, serve, publish, subscribe, publishDurable, addStream, streamMessages, watchStream, close };
+  return { request, serve, publish, subscribe, publishDurable, addStream, streamMessages, watchStream, streamBounds, readStreamNext, close };
 }

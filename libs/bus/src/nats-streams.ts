@@ -15,6 +15,8 @@ export interface DurableStreamConfig {
   maxBytes: number;
   /** Window of the `Nats-Msg-Id` deduplication, ms. */
   duplicateWindowMs: number;
+  /** Most messages kept; beyond it the oldest are removed. @default -1 (no limit) */
+  maxMessages?: number;
   /** Copies in a cluster (1 on a single server). @default 1 */
   replicas?: number;
 }
@@ -40,7 +42,7 @@ const STREAM_NAME_IN_USE = 10058;
 /**
  * Creates a JetStream stream on the bus's connection when it does not exist (file storage,
  * limits retention, discard old), or with `create-or-update` also brings an existing stream's
- * limits (age, bytes, duplicate window, subjects) to the given values.
+ * limits (age, bytes, messages, duplicate window, subjects) to the given values.
  * @throws AppError `BUS_NO_RESPONDERS` when JetStream is not enabled or not answering,
  *   `BUS_TIMEOUT`, `INTERNAL` when the server refuses the configuration.
  */
@@ -50,6 +52,7 @@ export async function ensureNatsStream(bus: NatsBus, config: DurableStreamConfig
     max_age: Math.max(0, Math.round(config.maxAgeMs)) * NANOS_PER_MS,
     max_bytes: config.maxBytes,
     duplicate_window: Math.round(config.duplicateWindowMs) * NANOS_PER_MS,
+    max_msgs: config.maxMessages ?? -1,
   };
   try {
     const jsm = await jetstreamManager(bus.connection);
@@ -81,6 +84,7 @@ export async function ensureNatsStream(bus: NatsBus, config: DurableStreamConfig
       existing.max_age === wanted.max_age &&
       existing.max_bytes === wanted.max_bytes &&
       existing.duplicate_window === wanted.duplicate_window &&
+      existing.max_msgs === wanted.max_msgs &&
       JSON.stringify([...existing.subjects].sort()) === JSON.stringify([...config.subjects].sort());
     if (same) return 'unchanged';
     await jsm.streams.update(config.name, wanted);

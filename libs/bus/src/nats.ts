@@ -1,10 +1,10 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
 import { Svcm, type Service } from '@nats-io/services';
 import { connect, PermissionViolationError, type Msg, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Status } from '@nats-io/transport-node';
 import { AppError } from '@qsys-mcp/contracts';
 import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
 import { decodePayload, encodePayload, outgoingHeaders } from './codec.js';
-import { assertDurableOptions, assertRequestTimeout, InFlight, withDeadline } from './handler-run.js';
+import { assertDurableOptions, assertFromSeq, assertRequestTimeout, InFlight, withDeadline } from './handler-run.js';
 import { serveOnNats, type NatsServeContext } from './nats-service.js';
 import { closedError, decodeReply, fromNatsHeaders, mapNatsError, STATUS_LOG, toNatsHeaders } from './nats-wire.js';
 import { ReplyMux } from './nats-replies.js';
@@ -19,6 +19,9 @@ import type {
   RequestOptions,
   ServiceHandle,
   ServiceSpec,
+  StreamBounds,
+  StreamEntry,
+  StreamReader,
   Subscription,
 } from './types.js';
 
@@ -72,7 +75,7 @@ export interface NatsBusOptions {
 }
 
 /** The NATS adapter of {@link Bus}, with the connection for JetStream and KV work. */
-export interface NatsBus extends Bus {
+export interface NatsBus extends Bus, StreamReader {
   /** The underlying connection (for `jetstreamManager`, `Kvm`, `Svcm` clients). Do not close it directly. */
   readonly connection: NatsConnection;
   /** True while connected to a server (false while reconnecting or after close). */
@@ -264,6 +267,62 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     );
   };
 
+  // One JetStream manager for the stream reads, made on first use (it checks `$JS.API.INFO`).
+  let manager: Promise<JetStreamManager> | undefined;
+  const jsm = (): Promise<JetStreamManager> => {
+    manager ??= jetstreamManager(nc).catch((err: unknown) => {
+      manager = undefined;
+      throw err;
+    });
+    return manager;
+  };
+  const isStreamNotFound = (err: unknown): boolean => err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+
+  const streamBounds = (stream: string): Promise<StreamBounds | undefined> => {
+    if (closed) return Promise.reject(closedError());
+    const subject = `$JS.API.STREAM.INFO.${stream}`;
+    return guarded(
+      async () => {
+        try {
+          const { state } = await (await jsm()).streams.info(stream);
+          // An empty stream that never held a message reports first_seq 0.
+          return { firstSeq: state.messages === 0 ? state.last_seq + 1 : state.first_seq, lastSeq: state.last_seq };
+        } catch (err) {
+          if (isStreamNotFound(err)) return undefined;
+          throw err;
+        }
+      },
+      (err) => mapNatsError(err, subject, 0, isShut()),
+    );
+  };
+
+  const readStreamNext = (stream: string, fromSeq: number, subject: string): Promise<StreamEntry | undefined> => {
+    if (closed) return Promise.reject(closedError());
+    try {
+      assertSubscribeSubject(subject);
+      assertFromSeq(fromSeq);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const api = `$JS.API.STREAM.MSG.GET.${stream}`;
+    return guarded(
+      async () => {
+        try {
+          // `next_by_subj` (nats-server 2.9): the first message at or after `seq` on the subject.
+          // The client's type lists only seq and last_by_subj queries for this call.
+          const query = { seq: fromSeq, next_by_subj: subject } as unknown as MsgRequest;
+          const stored = await (await jsm()).streams.getMessage(stream, query);
+          if (stored === null) return undefined;
+          return { seq: stored.seq, subject: stored.subject, data: decodePayload(stored.data), timestampMs: stored.time.getTime() };
+        } catch (err) {
+          if (isStreamNotFound(err)) return undefined;
+          throw err;
+        }
+      },
+      (err) => mapNatsError(err, api, 0, isShut()),
+    );
+  };
+
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed = true;
@@ -303,6 +362,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     publish,
     subscribe,
     publishDurable,
+    streamBounds,
+    readStreamNext,
     close,
   };
 }

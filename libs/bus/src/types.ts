@@ -88,6 +88,46 @@ export interface DurablePublishOptions {
   headers?: BusHeaders;
 }
 
+/** A message read from a durable stream. */
+export interface StreamEntry {
+  /** Stream sequence, from 1. */
+  seq: number;
+  subject: string;
+  /** The decoded JSON payload (`undefined` for an empty body). */
+  data: unknown;
+  /** When the stream stored it, epoch ms. */
+  timestampMs: number;
+}
+
+/** The sequences a durable stream holds: `firstSeq` is `lastSeq + 1` when it holds none. */
+export interface StreamBounds {
+  /** Sequence of the oldest message kept (older ones were removed by the stream's limits). */
+  firstSeq: number;
+  /** Sequence of the newest message stored (0 before the first). */
+  lastSeq: number;
+}
+
+/**
+ * Reads a durable stream by sequence number, one message per call, without a consumer: nothing
+ * is left on the server between or after calls. Both adapters implement it (NATS:
+ * `$JS.API.STREAM.INFO` and `$JS.API.STREAM.MSG.GET` with `next_by_subj`, which nats-server 2.9
+ * answers; the memory bus: its memory streams).
+ */
+export interface StreamReader {
+  /**
+   * The first and last sequence of the stream, or undefined when there is no such stream.
+   * @throws AppError `BUS_CLOSED`, `BUS_TIMEOUT`, `BUS_NO_RESPONDERS` (JetStream not answering).
+   */
+  streamBounds(stream: string): Promise<StreamBounds | undefined>;
+  /**
+   * The oldest message of the stream with `seq >= fromSeq` whose subject matches `subject`
+   * (wildcards allowed), or undefined when there is none (or no such stream).
+   * @throws AppError `INVALID_PARAMS` for a malformed subject or `fromSeq` below 1, and the
+   *   failures of {@link StreamReader.streamBounds}.
+   */
+  readStreamNext(stream: string, fromSeq: number, subject: string): Promise<StreamEntry | undefined>;
+}
+
 /** The bus. */
 export interface Bus {
   /**
@@ -98,7 +138,10 @@ export interface Bus {
   request(subject: string, payload: unknown, options: RequestOptions): Promise<unknown>;
   /** Starts serving a service's endpoints. */
   serve(spec: ServiceSpec): Promise<ServiceHandle>;
-  /** Fire-and-forget publish. */
+  /**
+   * Fire-and-forget publish. A stream that captures the subject stores the message too (as
+   * JetStream stores a plain publish), without deduplication.
+   */
   publish(subject: string, payload: unknown, headers?: BusHeaders): void;
   /** Subscribes to a subject (wildcards `*` and `>` as in NATS). The callback must not throw. */
   subscribe(subject: string, onEvent: (event: BusEvent) => void): Subscription;

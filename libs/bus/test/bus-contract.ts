@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, HEADERS } from '@qsys-mcp/contracts';
-import type { Bus, BusEvent, ServiceSpec } from '../src/index.js';
+import type { Bus, BusEvent, ServiceSpec, StreamReader } from '../src/index.js';
 import { gate, rejectionOf, waitFor } from './wait.js';
 
 /** What one adapter provides to the contract suite, created fresh for every test. */
@@ -9,8 +9,10 @@ export interface ContractHarness {
   bus: Bus;
   /** The bus that serves endpoints: another connection on NATS, the same bus in memory. */
   server: Bus;
-  /** Creates a durable stream (JetStream stream on NATS, memory stream in memory). */
-  addStream(config: { name: string; subjects: string[]; duplicateWindowMs: number }): Promise<void>;
+  /** The caller's bus as a stream reader (both adapters implement it). */
+  reader: StreamReader;
+  /** Creates a durable stream (JetStream stream on NATS, memory stream in memory); `maxMessages` keeps only the newest. */
+  addStream(config: { name: string; subjects: string[]; duplicateWindowMs: number; maxMessages?: number }): Promise<void>;
   /** Closes everything the harness created. */
   dispose(): Promise<void>;
 }
@@ -338,6 +340,49 @@ export function defineBusContract(adapter: string, createHarness: () => Promise<
       });
     });
 
+    describe('stream reads', () => {
+      it('stores a plain publish on a captured subject and reads the next message of a subject from a sequence', async () => {
+        const stream = `R_${p}`;
+        await h.addStream({ name: stream, subjects: [`${p}.*.evt.controls`], duplicateWindowMs: 60_000 });
+        expect(await h.reader.streamBounds(stream)).toEqual({ firstSeq: 1, lastSeq: 0 });
+        const events = new Array<BusEvent>();
+        // On the publishing connection, so that NATS has the subscription before the publishes.
+        const sub = h.server.subscribe(`${p}.*.evt.controls`, (e) => events.push(e));
+        h.server.publish(`${p}.a.evt.controls`, { n: 1 });
+        h.server.publish(`${p}.b.evt.controls`, { n: 2 });
+        h.server.publish(`${p}.a.evt.controls`, { n: 3 });
+        h.server.publish(`${p}.a.evt.other`, { n: 4 });
+        await waitFor(async () => (await h.reader.streamBounds(stream))?.lastSeq === 3, 'three stored messages');
+        // Core subscribers still get plain publishes.
+        await waitFor(() => events.length === 3, 'three delivered events');
+        sub.unsubscribe();
+        const first = await h.reader.readStreamNext(stream, 1, `${p}.a.evt.controls`);
+        expect(first).toMatchObject({ seq: 1, subject: `${p}.a.evt.controls`, data: { n: 1 } });
+        expect(Math.abs((first?.timestampMs ?? 0) - Date.now())).toBeLessThan(60_000);
+        expect(await h.reader.readStreamNext(stream, 2, `${p}.a.evt.controls`)).toMatchObject({ seq: 3, data: { n: 3 } });
+        expect(await h.reader.readStreamNext(stream, 2, `${p}.*.evt.controls`)).toMatchObject({ seq: 2, data: { n: 2 } });
+        expect(await h.reader.readStreamNext(stream, 4, `${p}.a.evt.controls`)).toBeUndefined();
+      });
+
+      it('reports the first sequence kept after the limits removed the oldest messages', async () => {
+        const stream = `L_${p}`;
+        await h.addStream({ name: stream, subjects: [`${p}.lim.>`], duplicateWindowMs: 60_000, maxMessages: 2 });
+        for (let n = 1; n <= 5; n++) await h.bus.publishDurable(`${p}.lim.x`, { n }, { msgId: `m${n}`, timeoutMs: 2_000 });
+        expect(await h.reader.streamBounds(stream)).toEqual({ firstSeq: 4, lastSeq: 5 });
+        expect(await h.reader.readStreamNext(stream, 1, `${p}.lim.x`)).toMatchObject({ seq: 4, data: { n: 4 } });
+      });
+
+      it('answers undefined for a stream that does not exist', async () => {
+        expect(await h.reader.streamBounds(`NONE_${p}`)).toBeUndefined();
+        expect(await h.reader.readStreamNext(`NONE_${p}`, 1, `${p}.x`)).toBeUndefined();
+      });
+
+      it('refuses a sequence below 1 with INVALID_PARAMS', async () => {
+        const err = (await rejectionOf(() => h.reader.readStreamNext(`NONE_${p}`, 0, `${p}.x`))) as AppError;
+        expect(err.code).toBe('INVALID_PARAMS');
+      });
+    });
+
     describe('close', () => {
       it('fails pending and later requests with BUS_CLOSED and is idempotent', async () => {
         const release = gate();
@@ -359,6 +404,7 @@ export function defineBusContract(adapter: string, createHarness: () => Promise<
         expect(() => h.bus.publish(`${p}.x`, {})).toThrow(expect.objectContaining({ code: 'BUS_CLOSED' }));
         expect(() => h.bus.subscribe(`${p}.x`, () => undefined)).toThrow(expect.objectContaining({ code: 'BUS_CLOSED' }));
         await expect(h.bus.serve(echoService(`late-${p}`, `${p}.late`))).rejects.toMatchObject({ code: 'BUS_CLOSED' });
+        await expect(h.reader.streamBounds(`S_${p}`)).rejects.toMatchObject({ code: 'BUS_CLOSED' });
       });
     });
   });

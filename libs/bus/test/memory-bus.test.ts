@@ -10,6 +10,7 @@ defineBusContract('memory', async () => {
   return {
     bus,
     server: bus,
+    reader: bus,
     addStream: async (config) => bus.addStream(config),
     dispose: () => bus.close(),
   };
@@ -82,6 +83,21 @@ describe('memory bus streams', () => {
     ]);
     const again = await bus.publishDurable('s.x', { id: 'c' }, { msgId: 'c', timeoutMs: 1_000 });
     expect(again).toEqual({ stream: 'S', seq: 3, duplicate: true });
+    await bus.close();
+  });
+
+  it('removes messages older than maxAgeMs, reporting the first sequence kept', async () => {
+    const bus = createMemoryBus();
+    bus.addStream({ name: 'S', subjects: ['s.>'], maxAgeMs: 30 });
+    bus.publish('s.x', { n: 1 });
+    bus.publish('s.x', { n: 2 });
+    expect(await bus.streamBounds('S')).toEqual({ firstSeq: 1, lastSeq: 2 });
+    await waitFor(async () => (await bus.streamBounds('S'))?.firstSeq === 3, 'both messages to age out');
+    expect(await bus.streamBounds('S')).toEqual({ firstSeq: 3, lastSeq: 2 });
+    expect(await bus.readStreamNext('S', 1, 's.x')).toBeUndefined();
+    bus.publish('s.x', { n: 3 });
+    expect(await bus.readStreamNext('S', 1, 's.x')).toMatchObject({ seq: 3, data: { n: 3 } });
+    expect(bus.streamMessages('S').map((m) => [m.seq, m.msgId])).toEqual([[3, '']]);
     await bus.close();
   });
 

@@ -29,9 +29,10 @@ defineBusContract('nats', async () => {
   return {
     bus,
     server,
-    addStream: async ({ name, subjects, duplicateWindowMs }) => {
+    reader: bus,
+    addStream: async ({ name, subjects, duplicateWindowMs, maxMessages }) => {
       const jsm = await jetstreamManager(server.connection);
-      await jsm.streams.add({ name, subjects, duplicate_window: nanos(duplicateWindowMs) });
+      await jsm.streams.add({ name, subjects, duplicate_window: nanos(duplicateWindowMs), ...(maxMessages === undefined ? {} : { max_msgs: maxMessages }) });
     },
     dispose: async () => {
       await Promise.all([bus.close(), server.close()]);
