@@ -54,6 +54,11 @@ export const AUDIT_EVENT_KINDS = {
   authFailed: 'auth_failed',
   /** A request refused by the rate limiter (429 / -32005). */
   rateLimited: 'rate_limited',
+  /**
+   * A `resources/read` or `resources/list` that passed authentication, scope and rate limit: its
+   * outcome, successful or not (`tool` null, `method` and `arguments.uri` / `arguments.cursor` say what was read).
+   */
+  resourceRead: 'resource_read',
 } as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[keyof typeof AUDIT_EVENT_KINDS];
 const KIND_VALUES = Object.values(AUDIT_EVENT_KINDS) as [AuditEventKind, ...AuditEventKind[]];

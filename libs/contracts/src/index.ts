@@ -136,3 +136,30 @@ export type { AuditEventKind, AuditChange, AuditEvent, AuditQueryRequest, AuditQ
 
 export { QrwcSettingsSchema } from './config-sections.js';
 export type { QrwcSettings } from './config-sections.js';
+
+export {
+  RESOURCE_SCHEME,
+  RESOURCE_MIME_TYPE,
+  RESOURCE_LIST_PAGE_SIZE,
+  RESOURCE_KINDS,
+  RESOURCE_TEMPLATES,
+  RESOURCE_URI_PROBLEMS,
+  componentsUri,
+  componentUri,
+  statusUri,
+  parseResourceUri,
+  ComponentsResourceSchema,
+  ComponentResourceSchema,
+  StatusResourceSchema,
+} from './resources.js';
+export type {
+  ResourceKind,
+  ResourceTemplateDefinition,
+  ResourceRef,
+  ResourceUriProblemKind,
+  ResourceUriProblem,
+  ParsedResourceUri,
+  ComponentsResource,
+  ComponentResource,
+  StatusResource,
+} from './resources.js';

@@ -21,9 +21,10 @@ import { createHttpServer, MCP_PATH } from './http.js';
 import type { GatewayHttpServer } from './http.js';
 import { createMcpServerFactory } from './mcp-server.js';
 import type { McpServerFactoryDeps } from './mcp-server.js';
-import { createPolicy, httpAdmitCall, stdioAdmitCall } from './policy.js';
+import { createPolicy, httpAdmitCall, stdioAdmitCall, stdioAdmitResource } from './policy.js';
 import type { StdioCaller } from './policy.js';
 import { createMcpGuard } from './policy-http.js';
+import { createResourceReader } from './resources.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
@@ -170,8 +171,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
-  const serverDeps: Omit<McpServerFactoryDeps, 'admitCall'> = {
+  const serverDeps: Omit<McpServerFactoryDeps, 'admitCall' | 'admitResource'> = {
     auditor,
+    resources: { reader: createResourceReader({ callCore, defaultCore: config.defaultCore }), defaultCore: config.defaultCore },
     registry,
     logger,
     metrics: policy.metrics,
@@ -181,7 +183,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(config.validation.componentNamePattern === undefined ? {} : { componentNamePattern: new RegExp(config.validation.componentNamePattern, 'u') }),
   };
   // Over HTTP the guard in front of the SDK has applied the policy already.
-  const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall });
+  const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall, admitResource: httpAdmitCall });
 
   let http: GatewayHttpServer | undefined;
   const stdioHandles = new Set<StdioServerHandle>();
@@ -258,6 +260,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...serverDeps,
         admitCall: stdioAdmitCall(policy, caller, (tool, clientId, refusal) =>
           auditor.refused({ tool, clientId, requestId: randomUUID(), transport: 'stdio', method: 'tools/call', startedAt: Date.now() }, refusal),
+        ),
+        admitResource: stdioAdmitResource(policy, caller, (method, clientId, refusal) =>
+          auditor.refused({ tool: null, clientId, requestId: randomUUID(), transport: 'stdio', method, startedAt: Date.now() }, refusal),
         ),
       });
       const handle = sdkServeStdio(factory, {

@@ -74,6 +74,9 @@ const CHECKED_METHODS = {
   initialize: specTypeSchemas.InitializeRequest,
   ping: specTypeSchemas.PingRequest,
   'tools/list': specTypeSchemas.ListToolsRequest,
+  'resources/list': specTypeSchemas.ListResourcesRequest,
+  'resources/templates/list': specTypeSchemas.ListResourceTemplatesRequest,
+  'resources/read': specTypeSchemas.ReadResourceRequest,
 } as const;
 
 function formatPath(path: readonly unknown[]): string {

@@ -12,6 +12,9 @@ import type { GatewayMetrics } from './metrics.js';
 import { invalidParamsData, isInvalidInput, namePatternIssues, protoKeyIssue } from './invalid-params.js';
 import { PROTO_ARGUMENTS_HEADER, protoArgumentIds } from './mcp-input.js';
 import { NO_AUDIT } from './audit/auditor.js';
+import { createResourceRequests } from './resource-requests.js';
+import type { ResourceMethod, ResourceRequests } from './resource-requests.js';
+import type { ResourceReader } from './resources.js';
 import type { Auditor } from './audit/auditor.js';
 
 /** A W3C `traceparent` (version 00): only well-formed values are passed on. */
@@ -35,6 +38,17 @@ export interface McpServerFactoryDeps {
   admitCall: (tool: string, ctx: ServerContext) => string | Promise<string>;
   /** Request and tool metrics (`mcp_requests_total`, `mcp_tool_calls_total`...); none when absent (tests). */
   metrics?: GatewayMetrics;
+  /**
+   * The `qsys://` resources (`resources.ts`); without it no `resources` capability is advertised.
+   * `defaultCore` is the core `resources/list` lists.
+   */
+  resources?: { reader: ResourceReader; defaultCore: string };
+  /**
+   * Admits one `resources/list` or `resources/read` like a read tool call (authentication, scope
+   * `qsys:read`, rate limit) and returns the acting client id; throws a `ProtocolError` to refuse
+   * it. Required with `resources`.
+   */
+  admitResource?: (method: ResourceMethod, ctx: ServerContext) => string | Promise<string>;
   /** Pattern every `component_name` must match besides the schema (`validation.componentNamePattern`). */
   componentNamePattern?: RegExp;
   /**
@@ -115,8 +129,23 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
   const { registry, logger, requestTimeoutMs, serverInfo, admitCall, componentNamePattern } = deps;
   const auditor = deps.auditor ?? NO_AUDIT;
   const listResult = { tools: [...registry.listing] };
+  const admitResource = deps.admitResource;
+  if (deps.resources !== undefined && admitResource === undefined) throw new Error('createMcpServerFactory: resources need admitResource');
+  const resources: ResourceRequests | undefined =
+    deps.resources === undefined || admitResource === undefined
+      ? undefined
+      : createResourceRequests({
+          reader: deps.resources.reader,
+          defaultCore: deps.resources.defaultCore,
+          logger,
+          requestTimeoutMs,
+          admitResource,
+          auditor,
+          ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+        });
   const serverOptions = {
-    capabilities: { tools: { listChanged: false } },
+    // `subscribe`: resource updates are delivered through `subscriptions/listen` (2026-07-28).
+    capabilities: { tools: { listChanged: false }, ...(resources === undefined ? {} : { resources: { subscribe: true, listChanged: false } }) },
     ...(deps.instructions === undefined ? {} : { instructions: deps.instructions }),
   };
 
@@ -227,6 +256,11 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
       return listResult;
     });
     server.setRequestHandler('tools/call', (request, ctx) => measuredCall(server, request.params.name, request.params.arguments, ctx));
+    if (resources !== undefined) {
+      server.setRequestHandler('resources/templates/list', () => resources.templates());
+      server.setRequestHandler('resources/list', (request, ctx) => resources.list(request.params?.cursor, ctx));
+      server.setRequestHandler('resources/read', (request, ctx) => resources.read(request.params.uri, ctx));
+    }
     return server;
   };
 }

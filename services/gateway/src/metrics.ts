@@ -48,6 +48,8 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'server/discover',
   'subscriptions/listen',
   'resources/list',
+  'resources/templates/list',
+  'resources/read',
   'prompts/list',
 ]);
 

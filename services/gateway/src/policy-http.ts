@@ -10,12 +10,15 @@ import { readBody, sendJson } from './http-json.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js';
 import { BATCH_PROTOCOL_VERSION, batchAllowed, hasProtoKey, isUtf8ContentType, paramsIssues, PROTO_ARGUMENTS_HEADER, PROTOCOL_VERSION_HEADER } from './mcp-input.js';
 import type { ParamsIssue } from './mcp-input.js';
-import { jsonRpcErrorOf } from './policy.js';
+import { jsonRpcErrorOf, RESOURCE_METHODS } from './policy.js';
 import type { Policy } from './policy.js';
 import { methodLabel } from './metrics.js';
 
 /** Largest MCP request body accepted over HTTP, bytes (1 MiB); a longer one is answered 413. */
 export const MAX_MCP_BODY_BYTES = 1024 * 1024;
+
+/** Methods the MCP server counts in the request metrics with their outcome (the guard counts the others). */
+const COUNTED_BY_SERVER: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'resources/templates/list', 'resources/list', 'resources/read']);
 
 /** Realm named in `WWW-Authenticate`. */
 export const AUTH_REALM = 'qsys-mcp';
@@ -134,12 +137,13 @@ function errorBody(inspected: Inspected | undefined, error: { code: number; mess
  *    absent or naming it), else refused (400, -32600);
  * 3. the credential of the headers is authenticated: a presented but invalid one is refused
  *    (401 + `WWW-Authenticate`, -32001) whatever the method;
- * 4. the params of `initialize`, `ping` and `tools/list` must satisfy the SDK's schemas (400,
+ * 4. the params of `initialize`, `ping`, `tools/list` and the `resources/*` methods must satisfy the SDK's schemas (400,
  *    -32602 with `data.issues`), which the SDK would otherwise answer with -32603;
  * 5. methods other than `tools/call` pass the policy's method rule (handshake and `tools/list`
  *    are open);
- * 6. every `tools/call` of the body (one, or each of a batch) passes `policy.admitToolCalls`:
- *    scope (403, -32001 with `requiredScope`), anonymous tools, then the rate limit (429 +
+ * 6. every `tools/call`, `resources/list` and `resources/read` of the body (one, or each of a
+ *    batch) passes `policy.admitToolCalls`: credentials and scope (401 / 403, -32001 with
+ *    `requiredScope`; resources need `qsys:read`), anonymous tools, then the rate limit (429 +
  *    `Retry-After`, -32005 with `retryAfterMs`). A batch is admitted or refused as a whole; one
  *    with more calls than `burstSize` can never pass and is refused with 400 (-32600).
  * The admitted body is handed on already parsed, with the caller as `AuthInfo`; the ids of
@@ -240,8 +244,9 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
       );
       return undefined;
     }
+    const resourceReads = inspected.methods.filter((m) => RESOURCE_METHODS.has(m));
     const burst = policy.limiter?.burstSize;
-    if (inspected.batch && burst !== undefined && inspected.tools.length > burst) {
+    if (inspected.batch && burst !== undefined && inspected.tools.length + resourceReads.length > burst) {
       sendJson(
         res,
         400,
@@ -272,13 +277,13 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
     }
     try {
       for (const method of inspected.methods) policy.admitMethod(principal, method);
-      policy.admitToolCalls(principal, inspected.tools, 'http');
+      policy.admitToolCalls(principal, inspected.tools, 'http', resourceReads);
     } catch (err) {
       if (err instanceof AppError) return refuse(res, err, inspected, requestId, principal.clientId);
       throw err;
     }
-    // tools/list and tools/call are counted by the MCP server with their outcome; the rest here.
-    for (const m of inspected.methods) if (m !== 'tools/call' && m !== 'tools/list') metrics.request(methodLabel(m), 'success', 0);
+    // tools/* and resources/* are counted by the MCP server with their outcome; the rest here.
+    for (const m of inspected.methods) if (!COUNTED_BY_SERVER.has(m)) metrics.request(methodLabel(m), 'success', 0);
     // The SDK parses the body again into objects that drop a `__proto__` key; the handler learns of it here.
     if (inspected.protoIds.length > 0) req.headers[PROTO_ARGUMENTS_HEADER] = JSON.stringify(inspected.protoIds);
     return { body, auth: authInfoOf(principal) };

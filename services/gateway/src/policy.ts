@@ -1,10 +1,10 @@
 import { ProtocolError } from '@modelcontextprotocol/server';
 import type { ServerContext } from '@modelcontextprotocol/server';
-import { AppError, TOOLS } from '@qsys-mcp/contracts';
+import { AppError, SCOPES, TOOLS } from '@qsys-mcp/contracts';
 import type { Scope } from '@qsys-mcp/contracts';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
-import { AUTH_REASONS, authFailed, forbidden } from './auth/errors.js';
+import { AUTH_FAILED_PREFIX, AUTH_REASONS, authFailed, forbidden } from './auth/errors.js';
 import { createGatewayMetrics } from './metrics.js';
 import type { GatewayMetrics, MetricsTransport } from './metrics.js';
 import type { AuthenticationConfig, RateLimitingConfig } from './protection-config.js';
@@ -22,7 +22,16 @@ export const GLOBAL_BUCKET = '*';
  * (`notifications/*`) are open too. `tools/call` has its own rule ({@link Policy.admitToolCalls});
  * any other method needs valid credentials.
  */
-export const OPEN_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping', 'server/discover', 'tools/list']);
+export const OPEN_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping', 'server/discover', 'tools/list', 'resources/templates/list']);
+
+/**
+ * The resource methods that read the Core: each needs {@link RESOURCE_SCOPE} and takes one
+ * rate-limit token, like a read tool call ({@link Policy.admitToolCalls}).
+ */
+export const RESOURCE_METHODS: ReadonlySet<string> = new Set(['resources/list', 'resources/read']);
+
+/** The scope `resources/list` and `resources/read` need. */
+export const RESOURCE_SCOPE: Scope = SCOPES.read;
 
 /** Options of {@link createPolicy}. */
 export interface PolicyOptions {
@@ -49,12 +58,15 @@ export interface Policy {
    * Then one token per call is taken, all or nothing, from the caller's bucket (per client) or
    * the global bucket: `RATE_LIMITED` when it is short. A refused call takes no token. Calls over
    * stdio take no token unless `rateLimiting.applyToStdio` (the one local user is exempt).
+   * `resourceMethods` ({@link RESOURCE_METHODS}: `resources/list`, `resources/read`) are checked
+   * like read tools: credentials, scope `qsys:read`, one token each, all or nothing with the tools.
    * @throws AppError `AUTH_FAILED` | `FORBIDDEN` | `RATE_LIMITED`
    */
-  admitToolCalls(principal: Principal, tools: readonly string[], transport: MetricsTransport): void;
+  admitToolCalls(principal: Principal, tools: readonly string[], transport: MetricsTransport, resourceMethods?: readonly string[]): void;
   /**
    * Any other method: open methods ({@link OPEN_METHODS}, notifications) pass; the rest need
-   * credentials. @throws AppError `AUTH_FAILED`
+   * credentials (the {@link RESOURCE_METHODS} then need their scope: {@link admitToolCalls}).
+   * @throws AppError `AUTH_FAILED`
    */
   admitMethod(principal: Principal, method: string): void;
 }
@@ -92,19 +104,30 @@ export function createPolicy(options: PolicyOptions): Policy {
     if (required !== undefined && !principal.scopes.includes(required)) throw forbidden(tool, required);
   }
 
+  function checkResourceScope(principal: Principal, method: string): void {
+    if (principal.unauthenticated) throw authFailed(AUTH_REASONS.missingCredentials, { method, requiredScope: RESOURCE_SCOPE });
+    if (!principal.scopes.includes(RESOURCE_SCOPE)) {
+      throw new AppError('FORBIDDEN', `${AUTH_FAILED_PREFIX}${AUTH_REASONS.insufficientScope}: ${method} needs ${RESOURCE_SCOPE}`, {
+        details: { reason: AUTH_REASONS.insufficientScope, requiredScope: RESOURCE_SCOPE, method },
+      });
+    }
+  }
+
   return {
     authenticator,
     limiter,
     metrics,
 
-    admitToolCalls(principal, tools, transport) {
+    admitToolCalls(principal, tools, transport, resourceMethods = []) {
       for (const tool of tools) checkScope(principal, tool);
-      if (limiter === undefined || tools.length === 0) return;
+      for (const method of resourceMethods) checkResourceScope(principal, method);
+      const count = tools.length + resourceMethods.length;
+      if (limiter === undefined || count === 0) return;
       // Over stdio the caller is the user who started this process, alone on its stdin.
       if (transport === 'stdio' && !rateLimiting.applyToStdio) return;
-      const taken = limiter.take(rateLimiting.perClient ? principal.clientId : GLOBAL_BUCKET, tools.length);
+      const taken = limiter.take(rateLimiting.perClient ? principal.clientId : GLOBAL_BUCKET, count);
       if (taken.allowed) return;
-      for (let i = 0; i < tools.length; i++) metrics.rateLimitHit(transport);
+      for (let i = 0; i < count; i++) metrics.rateLimitHit(transport);
       throw new AppError('RATE_LIMITED', RATE_LIMITED_MESSAGE, {
         details: {
           retryAfterMs: taken.retryAfterMs,
@@ -158,6 +181,36 @@ export function stdioAdmitCall(
     } catch (err) {
       if (err instanceof AppError) {
         await onRefusal?.(tool, c.principal.clientId, err);
+        throw toProtocolError(err);
+      }
+      throw err;
+    }
+    return c.principal.clientId;
+  };
+}
+
+/**
+ * `admitResource` of the MCP server over stdio: the policy of `resources/list` and
+ * `resources/read` ({@link Policy.admitToolCalls} with the method as a resource method) with the
+ * connection's caller; a refusal is reported to `onRefusal` (the audit trail), then thrown as a
+ * `ProtocolError`.
+ */
+export function stdioAdmitResource(
+  policy: Policy,
+  caller: Promise<StdioCaller>,
+  onRefusal?: (method: string, clientId: string | null, refusal: AppError) => Promise<void>,
+): (method: string) => Promise<string> {
+  return async (method) => {
+    const c = await caller;
+    if ('refusal' in c) {
+      await onRefusal?.(method, null, c.refusal);
+      throw toProtocolError(c.refusal);
+    }
+    try {
+      policy.admitToolCalls(c.principal, [], 'stdio', [method]);
+    } catch (err) {
+      if (err instanceof AppError) {
+        await onRefusal?.(method, c.principal.clientId, err);
         throw toProtocolError(err);
       }
       throw err;
