@@ -7,7 +7,7 @@ import type { Harness } from './support.js';
 const MIB = 1024 * 1024;
 
 /** A body sent in chunks without Content-Length (chunked transfer encoding). */
-function postChunked(url: string, chunks: number, chunkBytes: number): Promise<{ status: number; body: string }> {
+function postChunked(url: string, chunks: number, chunkBytes: number, paced = false): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: target.hostname, port: target.port, method: 'POST', path: target.pathname, headers: MCP_JSON_HEADERS }, (res) => {
@@ -23,10 +23,31 @@ function postChunked(url: string, chunks: number, chunkBytes: number): Promise<{
       while (sent < chunks) {
         sent++;
         if (!req.write(chunk)) return void req.once('drain', pump);
+        // Paced: one chunk per turn of the event loop, so the server sees the limit passed while the client still sends.
+        if (paced) return void setImmediate(pump);
       }
       req.end();
     };
     pump();
+  });
+}
+
+/** A body with its Content-Length, written in one go (as most clients do). */
+function postWithLength(url: string, bytes: number): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  const text = 'x'.repeat(bytes);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, method: 'POST', path: target.pathname, headers: { ...MCP_JSON_HEADERS, 'content-length': String(bytes) } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
   });
 }
 
@@ -59,6 +80,17 @@ describe('HTTP body limits', () => {
   it('answers 413 to a chunked body that grows over 1 MiB and keeps serving', async () => {
     const res = await postChunked(h.listen.url, 40, 64 * 1024);
     expect(res.status).toBe(413);
+    await stillServes(h);
+  });
+
+  it('lets a client still sending a body far over 1 MiB finish and read its 413 (no EPIPE or reset)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await postChunked(h.listen.url, 64, 64 * 1024, true);
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: JSON_RPC_CODES.INVALID_REQUEST, data: { limitBytes: MIB } } });
+    }
+    // A declared Content-Length over the limit: the body is still read (and dropped) before the answer.
+    for (let i = 0; i < 5; i++) expect((await postWithLength(h.listen.url, 8 * MIB)).status).toBe(413);
     await stillServes(h);
   });
 
