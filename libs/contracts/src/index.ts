@@ -163,3 +163,20 @@ export type {
   ComponentResource,
   StatusResource,
 } from './resources.js';
+
+export {
+  CHANGE_FEED_STREAM,
+  CHANGE_FEED_SUBJECTS,
+  CHANGE_FEED_DEFAULTS,
+  MAX_CHANGES_WAIT_MS,
+  MAX_CHANGES_LIMIT,
+  DEFAULT_CHANGES_LIMIT,
+  MAX_WATCH_NAMES,
+  MAX_CURSOR_LENGTH,
+  WatchInputSchema,
+  WatchOutputSchema,
+  GetChangesInputSchema,
+  GetChangesOutputSchema,
+  FeedChangeSchema,
+} from './change-feed.js';
+export type { WatchInput, WatchOutput, GetChangesInput, GetChangesOutput, FeedChange } from './change-feed.js';

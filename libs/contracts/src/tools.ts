@@ -10,6 +10,7 @@ import {
   SetNamedControlReplySchema,
 } from './connector.js';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
+import { GetChangesInputSchema, GetChangesOutputSchema, WatchInputSchema, WatchOutputSchema } from './change-feed.js';
 import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, FreeFormObjectSchema, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
 
 /** Scopes a credential may carry. */
@@ -239,6 +240,28 @@ export const TOOLS = {
     input: GetCoreStatusInputSchema,
     output: CoreStatusReplySchema,
     scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.watch': {
+    name: 'qsys.watch',
+    title: 'Watch for changes',
+    description:
+      'Start a feed of control changes of a core: of the named components and controls, or of everything when none are named. Returns a cursor for qsys.get_changes; nothing is kept on the server, and the cursor works on any replica until expires_at.',
+    input: WatchInputSchema,
+    output: WatchOutputSchema,
+    scope: SCOPES.read,
+    // Creates nothing: the cursor is self-contained.
+    annotations: READ,
+  },
+  'qsys.get_changes': {
+    name: 'qsys.get_changes',
+    title: 'Get changes',
+    description:
+      'The control changes since a cursor of qsys.watch (or of the previous call), oldest first, and the next cursor. With wait_ms, waits up to that long for the first change (long poll). dropped says how many change events were no longer kept.',
+    input: GetChangesInputSchema,
+    output: GetChangesOutputSchema,
+    scope: SCOPES.read,
+    // The same cursor answers the same changes while they are kept.
     annotations: READ,
   },
   'system.reset_circuit_breaker': {

@@ -109,6 +109,18 @@ const AuditFileSchema = z
   .partial()
   .strict();
 
+/** `changeFeed`: the stream `QSYS_CHANGES` and the cursors of `qsys.watch` / `qsys.get_changes`. */
+export const ChangeFeedFileSchema = z
+  .object({
+    streamMaxAgeMs: z.number().int().min(1_000).max(604_800_000),
+    streamMaxBytes: z.number().int().min(-1).max(1_099_511_627_776),
+    streamMaxMessages: z.number().int().min(1).max(1_000_000_000),
+    watchTtlMs: z.number().int().min(1_000).max(2_592_000_000),
+    secret: z.string().min(32),
+  })
+  .partial()
+  .strict();
+
 const NatsFileSchema = z
   .object({ servers: z.array(z.string().regex(NATS_SERVER, NATS_SERVER_MESSAGE)).min(1) })
   .partial()
@@ -127,6 +139,7 @@ export const ConfigFileSchema = z
     http: HttpFileSchema,
     nats: NatsFileSchema,
     audit: AuditFileSchema,
+    changeFeed: ChangeFeedFileSchema,
     defaultCore: CoreIdSchema,
     requestTimeoutMs: z.number().int().min(1).max(600_000),
     logLevel: z.enum(LOG_LEVELS),

@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 
 /** Keys whose values (and everything below them) are never printed; an API key's `key` too. */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['jwtSecret', 'password', 'stdioApiKey', 'apiKey']);
+const SECRET_KEYS: ReadonlySet<string> = new Set(['jwtSecret', 'password', 'stdioApiKey', 'apiKey', 'secret']);
 
 type Path = readonly PropertyKey[];
 
@@ -83,7 +83,7 @@ export interface FormatIssuesOptions {
 }
 
 /**
- * True when `path` holds a secret: `jwtSecret`, `password`, `stdioApiKey`, `qrwc.apiKey`, or an API key (an
+ * True when `path` holds a secret: `jwtSecret`, `password`, `stdioApiKey`, `qrwc.apiKey`, `changeFeed.secret`, or an API key (an
  * entry of `apiKeys`, or its `key`; not its `name` or `scopes`).
  */
 export function isSecretPath(path: Path): boolean {

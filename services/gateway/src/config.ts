@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CoreIdSchema } from '@qsys-mcp/contracts';
+import { CHANGE_FEED_DEFAULTS, CoreIdSchema } from '@qsys-mcp/contracts';
 import { parseFlags } from '@qsys-mcp/observability';
 import { LOG_LEVELS, NATS_SERVER, readConfigFile } from './config-file.js';
 import { formatIssues } from './config-problems.js';
@@ -9,6 +9,7 @@ import type { ApiKeyEntry, AuthenticationConfig, RateLimitingConfig, ValidationC
 import { DEFAULT_AUDIT_SETTINGS } from './audit/audit-config.js';
 import type { AuditSettings } from './audit/audit-config.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_RANGE } from './json-depth.js';
+import type { ChangeFeedSettings } from './change-feed.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
@@ -70,11 +71,16 @@ const EnvSchema = z.object({
   MCP_AUDIT_BUFFER_SIZE: env(z.coerce.number().int().min(1).max(10_000_000).optional()),
   MCP_AUDIT_PUBLISH_TIMEOUT_MS: env(z.coerce.number().int().min(1).max(86_400_000).optional()),
   MCP_AUDIT_RETRY_INTERVAL_MS: env(z.coerce.number().int().min(10).max(3_600_000).optional()),
+  MCP_CHANGE_FEED_MAX_AGE_MS: env(z.coerce.number().int().min(1_000).max(604_800_000).optional()),
+  MCP_CHANGE_FEED_MAX_BYTES: env(z.coerce.number().int().min(-1).max(1_099_511_627_776).optional()),
+  MCP_CHANGE_FEED_MAX_MESSAGES: env(z.coerce.number().int().min(1).max(1_000_000_000).optional()),
+  MCP_CHANGE_FEED_WATCH_TTL_MS: env(z.coerce.number().int().min(1_000).max(2_592_000_000).optional()),
+  MCP_CHANGE_FEED_SECRET: env(z.string().min(32).optional()),
 });
 type EnvValues = z.output<typeof EnvSchema>;
 
 /** Variables whose values are secrets: never printed in problems. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['MCP_API_KEYS', 'MCP_JWT_SECRET', 'MCP_API_KEY', 'NATS_PASSWORD']);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['MCP_API_KEYS', 'MCP_JWT_SECRET', 'MCP_API_KEY', 'NATS_PASSWORD', 'MCP_CHANGE_FEED_SECRET']);
 
 /** The gateway's configuration, merged once from defaults, config file, environment and flags, and frozen. */
 export interface GatewayConfig {
@@ -141,6 +147,8 @@ export interface GatewayConfig {
   readonly validation: ValidationConfig;
   /** Audit trail settings (`audit` section, `MCP_AUDIT_*`). */
   readonly audit: AuditSettings;
+  /** Change feed settings (`changeFeed` section, `MCP_CHANGE_FEED_*`): the stream `QSYS_CHANGES` and the cursors. */
+  readonly changeFeed: ChangeFeedSettings;
 }
 
 /** Overrides taken from the command line (parsed by {@link parseCommandLine}); they win over everything. */
@@ -260,6 +268,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   }),
   rateLimiting: Object.freeze({ enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000, applyToStdio: false }),
   audit: DEFAULT_AUDIT_SETTINGS,
+  changeFeed: Object.freeze({ ...CHANGE_FEED_DEFAULTS, secret: undefined }),
 });
 
 function freezeKey(entry: ApiKeyEntry): ApiKeyEntry {
@@ -273,6 +282,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
   const auth = f.authentication ?? {};
   const limits = f.rateLimiting ?? {};
   const audit = f.audit ?? {};
+  const feed = f.changeFeed ?? {};
   const debug = e.MCP_DEBUG ?? f.debug ?? d.debug;
   // An explicit level wins over debug mode at the same layer; the environment wins over the file.
   const logLevel = e.LOG_LEVEL ?? (e.MCP_DEBUG === true ? 'debug' : undefined) ?? f.logLevel ?? (debug ? 'debug' : d.logLevel);
@@ -321,6 +331,13 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
       publishTimeoutMs: e.MCP_AUDIT_PUBLISH_TIMEOUT_MS ?? audit.publishTimeoutMs ?? d.audit.publishTimeoutMs,
       retryIntervalMs: e.MCP_AUDIT_RETRY_INTERVAL_MS ?? audit.retryIntervalMs ?? d.audit.retryIntervalMs,
       maxArgumentBytes: audit.maxArgumentBytes ?? d.audit.maxArgumentBytes,
+    }),
+    changeFeed: Object.freeze({
+      streamMaxAgeMs: e.MCP_CHANGE_FEED_MAX_AGE_MS ?? feed.streamMaxAgeMs ?? d.changeFeed.streamMaxAgeMs,
+      streamMaxBytes: e.MCP_CHANGE_FEED_MAX_BYTES ?? feed.streamMaxBytes ?? d.changeFeed.streamMaxBytes,
+      streamMaxMessages: e.MCP_CHANGE_FEED_MAX_MESSAGES ?? feed.streamMaxMessages ?? d.changeFeed.streamMaxMessages,
+      watchTtlMs: e.MCP_CHANGE_FEED_WATCH_TTL_MS ?? feed.watchTtlMs ?? d.changeFeed.watchTtlMs,
+      secret: e.MCP_CHANGE_FEED_SECRET ?? feed.secret,
     }),
   });
 }

@@ -12,6 +12,8 @@ import type { AuditPublisher } from './audit/audit-publisher.js';
 import { createAuditQueryClient } from './audit/audit-query-client.js';
 import { createAuditRoute } from './audit/audit-route.js';
 import { createAuditor } from './audit/auditor.js';
+import { createChangeFeed, memoryChangeFeedBackend } from './change-feed.js';
+import type { ChangeFeedBackend } from './change-feed.js';
 import { createTokenEndpoint } from './auth/token-endpoint.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
@@ -25,6 +27,7 @@ import { createPolicy, httpAdmitCall, stdioAdmitCall, stdioAdmitResource } from 
 import type { StdioCaller } from './policy.js';
 import { createMcpGuard } from './policy-http.js';
 import { createResourceReader } from './resources.js';
+import { createChangeFeedToolHandlers } from './tools/change-feed.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
@@ -65,6 +68,14 @@ export interface GatewayOptions {
    * @default nothing: events wait in the buffer until some other process creates the stream
    */
   ensureAuditStream?: () => Promise<unknown>;
+  /**
+   * Where `qsys.watch` / `qsys.get_changes` read the stream `QSYS_CHANGES` and how it is created
+   * (the NATS gateway: the bus and `ensureNatsStream(…, 'create-or-update')` with
+   * `config.changeFeed`'s limits).
+   * @default on the in-memory bus, its own memory stream, created with `config.changeFeed`'s
+   *   limits on first use; on another bus, the bus as reader and no creation
+   */
+  changeFeed?: ChangeFeedBackend;
 }
 
 /** Where the HTTP server listens. */
@@ -166,8 +177,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   // the default core (QSYS_CORE_ID).
   const inProcess = options.busReady === undefined && !hasConnection(bus) ? { servedCore: config.defaultCore } : undefined;
   const callCore = createCoreClient({ bus, metrics: policy.metrics, ...(inProcess === undefined ? {} : { inProcess }) });
+  // The change feed: kept in a stream, so that every replica answers every cursor. The stream is
+  // set up at start so that it captures changes before the first watch (and again when missing).
+  const feedBackend = options.changeFeed ?? memoryChangeFeedBackend(bus, config.changeFeed);
+  const feed = createChangeFeed({ ...feedBackend, bus, settings: config.changeFeed, logger });
+  feedBackend.ensureStream().catch((err: unknown) => logger.warn({ err }, 'cannot set up the change feed stream yet; qsys.watch will try again'));
   const registry = createToolRegistry({
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
+    ...createChangeFeedToolHandlers({ feed, callCore, defaultCore: config.defaultCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });

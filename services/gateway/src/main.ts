@@ -1,5 +1,5 @@
 import { createNatsBus, ensureNatsStream } from '@qsys-mcp/bus/nats';
-import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
+import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS, CHANGE_FEED_STREAM, CHANGE_FEED_SUBJECTS } from '@qsys-mcp/contracts';
 import type { NatsBus } from '@qsys-mcp/bus/nats';
 import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, reportStartupFailure, startWaitingServer } from '@qsys-mcp/observability';
 import type { WaitingServer } from '@qsys-mcp/observability';
@@ -70,6 +70,16 @@ try {
     // The audit service owns the stream's limits; a gateway that starts first creates it with
     // the defaults, so that no event is refused for want of a stream.
     ensureAuditStream: () => ensureNatsStream(natsBus, { name: AUDIT_STREAM, subjects: [AUDIT_EVENTS_WILDCARD], ...AUDIT_STREAM_DEFAULTS }, 'create-if-missing'),
+    // The gateways own the change feed's stream: each brings it to its configured limits.
+    changeFeed: {
+      reader: natsBus,
+      ensureStream: () => {
+        const { streamMaxAgeMs, streamMaxBytes, streamMaxMessages } = config.changeFeed;
+        const stream = { name: CHANGE_FEED_STREAM, subjects: [CHANGE_FEED_SUBJECTS], maxAgeMs: streamMaxAgeMs, maxBytes: streamMaxBytes, maxMessages: streamMaxMessages };
+        // The events carry no message id; the window only has to fit within the age limit.
+        return ensureNatsStream(natsBus, { ...stream, duplicateWindowMs: Math.min(streamMaxAgeMs, 120_000) }, 'create-or-update');
+      },
+    },
   });
   gateway = gw;
   shutdown.add({ name: 'gateway', close: () => gw.close() });

@@ -64,6 +64,7 @@ describe('loadConfig from the environment', () => {
       rateLimiting: { enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000, applyToStdio: false },
       validation: { componentNamePattern: undefined },
       audit: { enabled: true, failClosed: false, bufferSize: 10_000, publishTimeoutMs: 2_000, retryIntervalMs: 1_000, maxArgumentBytes: 16_384 },
+      changeFeed: { streamMaxAgeMs: 600_000, streamMaxBytes: 67_108_864, streamMaxMessages: 100_000, watchTtlMs: 3_600_000, secret: undefined },
     });
   });
 
@@ -94,6 +95,11 @@ describe('loadConfig from the environment', () => {
       MCP_AUDIT_BUFFER_SIZE: '50',
       MCP_AUDIT_PUBLISH_TIMEOUT_MS: '750',
       MCP_AUDIT_RETRY_INTERVAL_MS: '250',
+      MCP_CHANGE_FEED_MAX_AGE_MS: '60000',
+      MCP_CHANGE_FEED_MAX_BYTES: '-1',
+      MCP_CHANGE_FEED_MAX_MESSAGES: '500',
+      MCP_CHANGE_FEED_WATCH_TTL_MS: '120000',
+      MCP_CHANGE_FEED_SECRET: 'c'.repeat(32),
       HEALTH_CHECK_INTERVAL_MS: '5000',
       NATS_USER: 'gateway',
       NATS_PASSWORD: 'example-password',
@@ -130,6 +136,7 @@ describe('loadConfig from the environment', () => {
       rateLimiting: { enabled: false, requestsPerMinute: 120, burstSize: 5, perClient: true, maxClients: 10_000, applyToStdio: false },
       validation: { componentNamePattern: undefined },
       audit: { enabled: true, failClosed: true, bufferSize: 50, publishTimeoutMs: 750, retryIntervalMs: 250, maxArgumentBytes: 16_384 },
+      changeFeed: { streamMaxAgeMs: 60_000, streamMaxBytes: -1, streamMaxMessages: 500, watchTtlMs: 120_000, secret: 'c'.repeat(32) },
     });
   });
 

@@ -10,7 +10,8 @@ export interface QsysToolDeps {
   defaultCore: string;
 }
 
-type QsysToolName = Extract<ToolName, `qsys.${string}`>;
+// The change feed's tools are in change-feed.ts.
+type QsysToolName = Exclude<Extract<ToolName, `qsys.${string}`>, 'qsys.watch' | 'qsys.get_changes'>;
 
 /** A write as the tools take it (snake_case). */
 interface ToolWrite {

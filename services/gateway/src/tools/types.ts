@@ -13,6 +13,8 @@ export interface ToolContext {
   traceparent?: string;
   /** Child logger bound to the request. */
   logger: Logger;
+  /** Aborted when the client cancels the call or goes away (where the transport says so); ends a long poll early. */
+  signal?: AbortSignal;
   /** Receives the controls a write changed, with their values before and after, for the audit trail. */
   reportChanges?: (changes: AuditChange[]) => void;
 }
