@@ -11,7 +11,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNatsBus, ensureNatsStream, type NatsBus } from '@qsys-mcp/bus/nats';
-import { AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS } from '@qsys-mcp/contracts';
+import { AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS, CHANGE_FEED_STREAM } from '@qsys-mcp/contracts';
 import { callTool, connectHttpClient, type ToolResult } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { REPO_ROOT, startService, type ServiceProcess } from '../support/processes.js';
@@ -210,6 +210,32 @@ describe('gateway user', () => {
     // The gateway answers once JetStream has acknowledged the event.
     expect((await jsm.streams.info(AUDIT_STREAM)).state.messages).toBeGreaterThan(before);
     expect(await ensureNatsStream(bus, auditStream(), 'create-if-missing')).toBe('unchanged');
+  });
+
+  it('created the change feed stream QSYS_CHANGES and reads it: a write through the gateway is in qsys.get_changes', async () => {
+    const watch = await callTool(client, 'qsys.watch', { controls: [{ component_name: 'Main Gain', control_name: 'gain' }] });
+    expect(watch.isError, JSON.stringify(watch)).toBeFalsy();
+    await callTool(client, 'qsys.set_control', { component_name: 'Main Gain', control_name: 'gain', value: -12 });
+    const changes = await waitFor(
+      async () => {
+        const result = await callTool(client, 'qsys.get_changes', { cursor: watch.structuredContent?.cursor, wait_ms: 1_000 });
+        expect(result.isError, JSON.stringify(result)).toBeFalsy();
+        const list = (result.structuredContent as { changes: { value: unknown }[] }).changes;
+        return list.some((c) => c.value === -12) ? list : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the write in the change feed' },
+    );
+    expect(changes.at(-1)).toMatchObject({ component: 'Main Gain', control: 'gain', value: -12 });
+  });
+
+  it('may not purge or delete the change feed stream', async () => {
+    const bus = await busAs('gateway');
+    const jsm = await jetstreamManager(bus.connection);
+    await expect(jsm.streams.purge(CHANGE_FEED_STREAM)).rejects.toThrow();
+    await expectRefused('Publish', 'gateway', `$JS.API.STREAM.PURGE.${CHANGE_FEED_STREAM}`);
+    await expect(jsm.streams.delete(CHANGE_FEED_STREAM)).rejects.toThrow();
+    await expectRefused('Publish', 'gateway', `$JS.API.STREAM.DELETE.${CHANGE_FEED_STREAM}`);
+    expect((await jsm.streams.info(CHANGE_FEED_STREAM)).config.subjects).toEqual(['qsys.*.evt.controls']);
   });
 
   it('may not forge Core events, serve a core, take a lease, or read, purge or delete the audit trail', async () => {
