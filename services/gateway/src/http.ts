@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { originValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
-import type { AuthInfo, McpServerFactory } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpServerFactory, ServerEventBus, ServerNotifier } from '@modelcontextprotocol/server';
 import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { Registry } from 'prom-client';
@@ -40,6 +40,12 @@ export interface HttpServerOptions {
   metrics: Registry;
   /** `GET /audit` (`createAuditRoute`); 404 without it. */
   auditRoute?: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
+  /**
+   * The change-event bus of `subscriptions/listen` (2026-07-28), passed to `createMcpHandler` as
+   * `bus`; one shared over NATS lets every replica deliver every update.
+   * @default the SDK's `InMemoryServerEventBus` (this process only)
+   */
+  eventBus?: ServerEventBus;
 }
 
 /** The gateway's HTTP server, not yet listening. */
@@ -47,6 +53,8 @@ export interface GatewayHttpServer {
   readonly server: HttpServer;
   /** Stops accepting, lets in-flight requests finish (up to the grace), then closes. Idempotent. */
   close(): Promise<void>;
+  /** The MCP handler's notifier (`resourceUpdated(uri)`, …), publishing onto {@link HttpServerOptions.eventBus}. */
+  readonly notify: ServerNotifier;
 }
 
 /** How the MCP SDK words its refusal of a malformed request (`Rejected inbound request (<reason>): …`). */
@@ -88,6 +96,7 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
     onerror: (error) =>
       SDK_REJECTION.test(error.message) ? logger.debug({ err: error }, 'MCP request refused by the SDK') : logger.warn({ err: error }, 'MCP request failed'),
     maxRequestBodySize: MAX_MCP_BODY_BYTES,
+    ...(options.eventBus === undefined ? {} : { bus: options.eventBus }),
   });
   const serveMcp = toNodeHandler(mcpHandler, {
     onerror: (error) => logger.error({ err: error }, 'MCP handler failed'),
@@ -215,5 +224,5 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
     return closing;
   };
 
-  return { server, close };
+  return { server, close, notify: mcpHandler.notify };
 }

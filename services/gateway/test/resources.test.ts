@@ -158,6 +158,8 @@ describe.each(CASES)('resources over %s (client era %s)', (transport, era) => {
       gateway: 'gw-res',
     });
     expect(failed).toMatchObject({ kind: 'resource_read', success: false, error: { code: 'QSYS_UNKNOWN_COMPONENT' }, arguments: { uri: 'qsys://main/components/Ghost' } });
+    await client.listResources();
+    expect(auditEvents(h).at(-1)).toMatchObject({ kind: 'resource_read', tool: null, method: 'resources/list', core: 'main', success: true, transport });
   });
 });
 
