@@ -66,7 +66,7 @@ export interface ResourceReader {
   readonly templates: readonly ResourceTemplateType[];
   /**
    * One page of the default core's resources: its status, its component list and one entry per
-   * component, ordered by URI. The cursor names the last URI of the previous page, so a page
+   * component, ordered by URI (the first two only when the component list cannot be read). The cursor names the last URI of the previous page, so a page
    * starts after it even when components were added or removed meanwhile.
    * @throws ResourceCursorError for a cursor this server did not issue; AppError from the connector
    */
@@ -107,7 +107,16 @@ export function createResourceReader(deps: ResourceReaderDeps): ResourceReader {
         after = decodeCursor(cursor);
         if (after === undefined) throw new ResourceCursorError('Invalid cursor: pass the nextCursor of the previous resources/list answer unchanged');
       }
-      const { components } = await callCore('component.list', {}, { ...ctx, core: defaultCore });
+      // Without the component list (connector down, breaker open) the status and the list itself
+      // are still listed: reading them says what is wrong.
+      const components = await callCore('component.list', {}, { ...ctx, core: defaultCore }).then(
+        (reply) => reply.components,
+        (err: unknown) => {
+          if (!(err instanceof AppError)) throw err;
+          ctx.logger.warn({ code: err.code, core: defaultCore }, 'resources/list without the components: the component list could not be read');
+          return [];
+        },
+      );
       const entries: Resource[] = [
         {
           uri: statusUri(defaultCore),

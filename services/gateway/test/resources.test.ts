@@ -224,6 +224,21 @@ describe('resource scopes with authentication on', () => {
   });
 });
 
+describe('resources without a connector', () => {
+  it.each<Era>(['legacy', 'auto'])('lists the status and the component list, and answers reads -32603 CORE_UNAVAILABLE (era %s)', async (era) => {
+    const h = await startHarness({ connector: false, env: { MCP_REQUEST_TIMEOUT_MS: '500' } });
+    try {
+      const client = await h.connect(era);
+      expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['qsys://main/components', 'qsys://main/status']);
+      const err = await protocolError(client.readResource({ uri: 'qsys://main/status' }));
+      expect(err.code).toBe(JSON_RPC_CODES.INTERNAL_ERROR);
+      expect(err.data).toMatchObject({ code: 'CORE_UNAVAILABLE', uri: 'qsys://main/status', retryable: true });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('resource reads and the rate limit', () => {
   it('takes one token per resources/read, like a tool call (429, -32005 when short)', async () => {
     const h = await startHarness({ env: { MCP_RATE_LIMIT_ENABLED: 'true', MCP_RATE_LIMIT_RPM: '1', MCP_RATE_LIMIT_BURST: '2' } });
