@@ -203,6 +203,8 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
         clientId,
         deadline: started + requestTimeoutMs,
         logger: log,
+        // Cancellation by the client (and its going away, where the transport says so): ends a long poll.
+        signal: ctx.mcpReq.signal,
         reportChanges: (reported) => void (changes = [...(changes ?? []), ...reported]),
       };
       const traceparent = ctx.http?.req?.headers.get(HEADERS.traceparent);

@@ -128,6 +128,31 @@ describe('change feed tools (memory bus)', () => {
     expect(active.size).toBe(0);
   });
 
+  it.each(['http', 'stdio'] as const)('ends a long poll and its subscription when the client cancels the call (%s)', async (transport) => {
+    h = await startHarness();
+    const client = transport === 'http' ? await h.connect('auto') : await h.connectStdio('legacy');
+    let active = 0;
+    const subscribe = h.bus.subscribe.bind(h.bus);
+    h.bus.subscribe = (subject, onEvent) => {
+      const sub = subscribe(subject, onEvent);
+      if (subject !== SUBJECT) return sub;
+      active++;
+      let open = true;
+      return { unsubscribe: () => (open && active--, (open = false), sub.unsubscribe()) };
+    };
+    const watch = await call<WatchOutput>(client, 'qsys.watch', {});
+    const abort = new AbortController();
+    const started = Date.now();
+    const polling = client.callTool({ name: 'qsys.get_changes', arguments: { cursor: watch.cursor, wait_ms: 8_000 } }, { signal: abort.signal }).catch((e: unknown) => e);
+    for (const until = Date.now() + 5_000; active === 0 && Date.now() < until; ) await new Promise((r) => setImmediate(r));
+    expect(active).toBe(1);
+    abort.abort();
+    await polling;
+    for (const until = Date.now() + 5_000; active > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
+    expect(active).toBe(0);
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
   it("cuts wait_ms to what is left of the call's deadline and answers no changes", async () => {
     h = await startHarness({ env: { MCP_REQUEST_TIMEOUT_MS: '1500' } });
     const client = await h.connect();
