@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig as loadConnectorConfig } from '@qsys-mcp/connector';
 import { loadConfig as loadGatewayConfig } from '@qsys-mcp/gateway';
 import { REPO_ROOT } from '../support/processes.js';
+import { SPEC_METRICS } from '../support/spec-metrics.js';
 
 // What can be checked here without a Docker engine, kustomize or Prometheus: the deployment
 // files parse and keep the invariants the deployment issue and docs/deployment.md promise.
@@ -600,26 +601,6 @@ function registeredMetrics(): Set<string> {
   }
   return names;
 }
-/** The spec's metrics ("Monitoring & Metrics" and "Rate Limiting" of the production-readiness spec). */
-const SPEC_METRICS = [
-  'mcp_requests_total',
-  'mcp_request_duration_seconds',
-  'mcp_request_errors_total',
-  'mcp_tool_calls_total',
-  'mcp_tool_duration_seconds',
-  'mcp_tool_errors_total',
-  'qsys_active_connections',
-  'qsys_connection_errors_total',
-  'qsys_reconnects_total',
-  'process_memory_usage_bytes',
-  'process_cpu_usage_percent',
-  'nodejs_event_loop_lag_seconds',
-  'mcp_cache_hits_total',
-  'mcp_cache_misses_total',
-  'mcp_cache_size_items',
-  'mcp_rate_limit_hits_total',
-  'mcp_rate_limit_remaining',
-];
 const SPEC_HISTOGRAMS = ['mcp_request_duration_seconds', 'mcp_tool_duration_seconds'];
 /** Series from outside the services: Prometheus itself and prometheus-nats-exporter (-prefix=nats). */
 const EXTERNAL_METRICS = ['up', 'nats_consumer_num_pending', 'nats_consumer_num_ack_pending'];

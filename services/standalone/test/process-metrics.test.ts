@@ -5,27 +5,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStandalone, type McpServerHandle } from '@qsys-mcp/standalone';
 import { serveModuleMetrics } from '../src/process-metrics.js';
+import { SPEC_METRICS } from '../../../test/support/spec-metrics.js';
 
-// The seventeen metric names of the spec (production-readiness.md, "Monitoring & Metrics").
-const SPEC_METRICS = [
-  'mcp_requests_total',
-  'mcp_request_duration_seconds',
-  'mcp_request_errors_total',
-  'mcp_tool_calls_total',
-  'mcp_tool_duration_seconds',
-  'mcp_tool_errors_total',
-  'qsys_active_connections',
-  'qsys_connection_errors_total',
-  'qsys_reconnects_total',
-  'process_memory_usage_bytes',
-  'process_cpu_usage_percent',
-  'nodejs_event_loop_lag_seconds',
-  'mcp_cache_hits_total',
-  'mcp_cache_misses_total',
-  'mcp_cache_size_items',
-  'mcp_rate_limit_hits_total',
-  'mcp_rate_limit_remaining',
-];
 
 /** Names declared in Prometheus text (`# TYPE <name> <type>`), each as often as it is declared. */
 function declaredNames(text: string): string[] {

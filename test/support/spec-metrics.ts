@@ -1,0 +1,20 @@
+/** The seventeen metric names of the spec ("Monitoring & Metrics" and "Rate Limiting" of production-readiness.md). */
+export const SPEC_METRICS: readonly string[] = Object.freeze([
+  'mcp_requests_total',
+  'mcp_request_duration_seconds',
+  'mcp_request_errors_total',
+  'mcp_tool_calls_total',
+  'mcp_tool_duration_seconds',
+  'mcp_tool_errors_total',
+  'qsys_active_connections',
+  'qsys_connection_errors_total',
+  'qsys_reconnects_total',
+  'process_memory_usage_bytes',
+  'process_cpu_usage_percent',
+  'nodejs_event_loop_lag_seconds',
+  'mcp_cache_hits_total',
+  'mcp_cache_misses_total',
+  'mcp_cache_size_items',
+  'mcp_rate_limit_hits_total',
+  'mcp_rate_limit_remaining',
+]);
