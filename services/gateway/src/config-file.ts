@@ -121,6 +121,15 @@ export const ChangeFeedFileSchema = z
   .partial()
   .strict();
 
+/** `liveUpdates`: the notifications of `subscriptions/listen` (`event-bus.ts`). */
+export const LiveUpdatesFileSchema = z
+  .object({
+    coalesceMs: z.number().int().min(0).max(60_000),
+    maxListenUris: z.number().int().min(1).max(100_000),
+  })
+  .partial()
+  .strict();
+
 const NatsFileSchema = z
   .object({ servers: z.array(z.string().regex(NATS_SERVER, NATS_SERVER_MESSAGE)).min(1) })
   .partial()
@@ -140,6 +149,7 @@ export const ConfigFileSchema = z
     nats: NatsFileSchema,
     audit: AuditFileSchema,
     changeFeed: ChangeFeedFileSchema,
+    liveUpdates: LiveUpdatesFileSchema,
     defaultCore: CoreIdSchema,
     requestTimeoutMs: z.number().int().min(1).max(600_000),
     logLevel: z.enum(LOG_LEVELS),

@@ -10,6 +10,7 @@ import { DEFAULT_AUDIT_SETTINGS } from './audit/audit-config.js';
 import type { AuditSettings } from './audit/audit-config.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_RANGE } from './json-depth.js';
 import type { ChangeFeedSettings } from './change-feed.js';
+import { DEFAULT_LIVE_UPDATE_COALESCE_MS, DEFAULT_MAX_LISTEN_URIS } from './event-bus.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
@@ -76,6 +77,8 @@ const EnvSchema = z.object({
   MCP_CHANGE_FEED_MAX_MESSAGES: env(z.coerce.number().int().min(1).max(1_000_000_000).optional()),
   MCP_CHANGE_FEED_WATCH_TTL_MS: env(z.coerce.number().int().min(1_000).max(2_592_000_000).optional()),
   MCP_CHANGE_FEED_SECRET: env(z.string().min(32).optional()),
+  MCP_LIVE_UPDATES_COALESCE_MS: env(z.coerce.number().int().min(0).max(60_000).optional()),
+  MCP_LIVE_UPDATES_MAX_URIS: env(z.coerce.number().int().min(1).max(100_000).optional()),
 });
 type EnvValues = z.output<typeof EnvSchema>;
 
@@ -149,6 +152,23 @@ export interface GatewayConfig {
   readonly audit: AuditSettings;
   /** Change feed settings (`changeFeed` section, `MCP_CHANGE_FEED_*`): the stream `QSYS_CHANGES` and the cursors. */
   readonly changeFeed: ChangeFeedSettings;
+  /** Live updates of `subscriptions/listen` (`liveUpdates` section, `MCP_LIVE_UPDATES_*`). */
+  readonly liveUpdates: LiveUpdatesSettings;
+}
+
+/** Settings of the notifications of `subscriptions/listen` (`event-bus.ts`). */
+export interface LiveUpdatesSettings {
+  /**
+   * Least time between two `notifications/resources/updated` of one URI, ms; the last change of a
+   * burst is always notified (`MCP_LIVE_UPDATES_COALESCE_MS`, `liveUpdates.coalesceMs`, 0-60000;
+   * 0 notifies every change). @default 250
+   */
+  readonly coalesceMs: number;
+  /**
+   * Most URIs one `subscriptions/listen` may name in `resourceSubscriptions`
+   * (`MCP_LIVE_UPDATES_MAX_URIS`, `liveUpdates.maxListenUris`, 1-100000). @default 500
+   */
+  readonly maxListenUris: number;
 }
 
 /** Overrides taken from the command line (parsed by {@link parseCommandLine}); they win over everything. */
@@ -269,6 +289,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   rateLimiting: Object.freeze({ enabled: true, requestsPerMinute: 60, burstSize: 10, perClient: true, maxClients: 10_000, applyToStdio: false }),
   audit: DEFAULT_AUDIT_SETTINGS,
   changeFeed: Object.freeze({ ...CHANGE_FEED_DEFAULTS, secret: undefined }),
+  liveUpdates: Object.freeze({ coalesceMs: DEFAULT_LIVE_UPDATE_COALESCE_MS, maxListenUris: DEFAULT_MAX_LISTEN_URIS }),
 });
 
 function freezeKey(entry: ApiKeyEntry): ApiKeyEntry {
@@ -283,6 +304,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
   const limits = f.rateLimiting ?? {};
   const audit = f.audit ?? {};
   const feed = f.changeFeed ?? {};
+  const live = f.liveUpdates ?? {};
   const debug = e.MCP_DEBUG ?? f.debug ?? d.debug;
   // An explicit level wins over debug mode at the same layer; the environment wins over the file.
   const logLevel = e.LOG_LEVEL ?? (e.MCP_DEBUG === true ? 'debug' : undefined) ?? f.logLevel ?? (debug ? 'debug' : d.logLevel);
@@ -338,6 +360,10 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
       streamMaxMessages: e.MCP_CHANGE_FEED_MAX_MESSAGES ?? feed.streamMaxMessages ?? d.changeFeed.streamMaxMessages,
       watchTtlMs: e.MCP_CHANGE_FEED_WATCH_TTL_MS ?? feed.watchTtlMs ?? d.changeFeed.watchTtlMs,
       secret: e.MCP_CHANGE_FEED_SECRET ?? feed.secret,
+    }),
+    liveUpdates: Object.freeze({
+      coalesceMs: e.MCP_LIVE_UPDATES_COALESCE_MS ?? live.coalesceMs ?? d.liveUpdates.coalesceMs,
+      maxListenUris: e.MCP_LIVE_UPDATES_MAX_URIS ?? live.maxListenUris ?? d.liveUpdates.maxListenUris,
     }),
   });
 }

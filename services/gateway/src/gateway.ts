@@ -17,6 +17,8 @@ import type { ChangeFeedBackend } from './change-feed.js';
 import { createTokenEndpoint } from './auth/token-endpoint.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
+import { createLiveUpdateBus } from './event-bus.js';
+import type { LiveUpdateStats } from './event-bus.js';
 import { createHealth } from './health.js';
 import type { Health } from './health.js';
 import { createHttpServer, MCP_PATH } from './http.js';
@@ -107,6 +109,8 @@ export interface Gateway {
   readonly metrics: Registry;
   /** The audit publisher: `buffered` events waiting for JetStream, `flush()`. */
   readonly audit: Pick<AuditPublisher, 'buffered' | 'flush' | 'settings'>;
+  /** What the event bus of `subscriptions/listen` holds: listeners, coalescing timers, bus subscriptions. */
+  liveUpdates(): LiveUpdateStats;
   /**
    * Closes the HTTP server and every stdio connection, then makes a last attempt to publish
    * buffered audit events; does NOT close the bus. Idempotent.
@@ -199,6 +203,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     instructions: INSTRUCTIONS,
     ...(config.validation.componentNamePattern === undefined ? {} : { componentNamePattern: new RegExp(config.validation.componentNamePattern, 'u') }),
   };
+  // subscriptions/listen on every replica: the connectors' change events on the bus become
+  // resource updates (event-bus.ts); the subscriptions are this gateway's, whatever the listeners.
+  const liveUpdates = createLiveUpdateBus({ bus, logger, coalesceMs: config.liveUpdates.coalesceMs });
   // Over HTTP the guard in front of the SDK has applied the policy already.
   const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall, admitResource: httpAdmitCall });
 
@@ -210,6 +217,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     health,
     metrics: policy.metrics.registry,
     audit: publisher,
+    liveUpdates: () => liveUpdates.stats(),
 
     async listen() {
       if (closing !== undefined) throw new Error('gateway is closed');
@@ -234,6 +242,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger,
         allowedHosts: config.allowedHosts,
         allowedOrigins: config.allowedOrigins,
+        eventBus: liveUpdates,
+        maxListenUris: config.liveUpdates.maxListenUris,
         ...(options.closeGraceMs === undefined ? {} : { closeGraceMs: options.closeGraceMs }),
       });
       http = created;
@@ -300,6 +310,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         const handles = [...stdioHandles];
         stdioHandles.clear();
         await Promise.allSettled([http?.close(), ...handles.map((h) => h.close())]);
+        liveUpdates.close();
         // After the last request: its events are recorded or buffered by now.
         await publisher.close();
         health.stop();

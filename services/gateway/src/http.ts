@@ -7,6 +7,8 @@ import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { Registry } from 'prom-client';
 import { AUDIT_PATH } from './audit/audit-route.js';
+import { DEFAULT_MAX_LISTEN_URIS } from './event-bus.js';
+import { checkListenRequest } from './listen-request.js';
 import { TOKEN_PATH } from './auth/token-endpoint.js';
 import type { Health } from './health.js';
 import { createHostCheck } from './host-check.js';
@@ -46,6 +48,12 @@ export interface HttpServerOptions {
    * @default the SDK's `InMemoryServerEventBus` (this process only)
    */
   eventBus?: ServerEventBus;
+  /**
+   * Most URIs one `subscriptions/listen` may name in `resourceSubscriptions`; a listen over it,
+   * or naming a URI that is no `qsys://` resource, is refused with -32602 before the SDK sees it
+   * (`checkListenRequest`). @default DEFAULT_MAX_LISTEN_URIS (500)
+   */
+  maxListenUris?: number;
 }
 
 /** The gateway's HTTP server, not yet listening. */
@@ -59,6 +67,11 @@ export interface GatewayHttpServer {
 
 /** How the MCP SDK words its refusal of a malformed request (`Rejected inbound request (<reason>): …`). */
 const SDK_REJECTION = /^Rejected inbound request \(/;
+
+/** True for a `subscriptions/listen` request (a long-lived stream). */
+function isListen(body: unknown): boolean {
+  return body !== null && typeof body === 'object' && (body as { method?: unknown }).method === 'subscriptions/listen';
+}
 
 type Guard = (req: IncomingMessage, res: ServerResponse) => boolean;
 const PASS: Guard = () => true;
@@ -86,6 +99,7 @@ const PASS: Guard = () => true;
 export function createHttpServer(options: HttpServerOptions): GatewayHttpServer {
   const { health, logger } = options;
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+  const maxListenUris = options.maxListenUris ?? DEFAULT_MAX_LISTEN_URIS;
   // Our own check, not the SDK's: a missing, empty or malformed Host is refused even with `*`.
   const validateHost = createHostCheck(options.allowedHosts);
   const validateOrigin = options.allowedOrigins.includes('*') ? PASS : originValidation([...options.allowedOrigins]);
@@ -116,6 +130,18 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
         if (admitted === undefined) return;
         // toNodeHandler forwards req.auth to the handlers as ctx.http.authInfo.
         (req as IncomingMessage & { auth?: AuthInfo }).auth = admitted.auth;
+        const listenRefusal = checkListenRequest(admitted.body, maxListenUris);
+        if (listenRefusal !== undefined) {
+          sendJson(res, 400, { jsonrpc: '2.0', id: listenRefusal.id, error: listenRefusal.error });
+          return;
+        }
+        if (isListen(admitted.body)) return serveMcp(req, res, admitted.body);
+        // Other requests are drained on close before the listen streams are ended.
+        calls.add(res);
+        res.once('close', () => {
+          calls.delete(res);
+          if (calls.size === 0) callsDone?.();
+        });
         return serveMcp(req, res, admitted.body);
       }
       sendJson(
@@ -181,6 +207,9 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
   }
 
   let closing: Promise<void> | undefined;
+  /** The MCP POSTs in flight other than listen streams (those stay open until closed). */
+  const calls = new Set<ServerResponse>();
+  let callsDone: (() => void) | undefined;
 
   const server = createServer((req, res) => {
     const started = Date.now();
@@ -217,9 +246,13 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), closeGraceMs);
       cut.unref();
+      // The calls in flight finish first; then the listen streams end gracefully (the empty
+      // subscriptions/listen result: the client may listen again on another replica), which
+      // lets the server stop without waiting for the grace.
+      if (calls.size > 0) await Promise.race([new Promise<void>((resolve) => (callsDone = resolve)), stopped]);
+      await mcpHandler.close();
       await stopped;
       clearTimeout(cut);
-      await mcpHandler.close();
     })();
     return closing;
   };

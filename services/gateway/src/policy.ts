@@ -26,9 +26,11 @@ export const OPEN_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping', 
 
 /**
  * The resource methods that read the Core: each needs {@link RESOURCE_SCOPE} and takes one
- * rate-limit token, like a read tool call ({@link Policy.admitToolCalls}).
+ * rate-limit token, like a read tool call ({@link Policy.admitToolCalls}). A
+ * `subscriptions/listen` is admitted once, when it opens its stream: the notifications on it
+ * take no token.
  */
-export const RESOURCE_METHODS: ReadonlySet<string> = new Set(['resources/list', 'resources/read']);
+export const RESOURCE_METHODS: ReadonlySet<string> = new Set(['resources/list', 'resources/read', 'subscriptions/listen']);
 
 /** The scope `resources/list` and `resources/read` need. */
 export const RESOURCE_SCOPE: Scope = SCOPES.read;

@@ -115,7 +115,7 @@ describe('readConfigFile', () => {
 
   it('refuses unknown keys at the top level, naming the accepted ones', () => {
     expect(problems(readConfigFile(configFile({ transprot: 'http' }), {}))).toEqual([
-      'transprot: expected one of the keys name, version, transport, qrwc, rateLimiting, authentication, validation, http, nats, audit, changeFeed, defaultCore, requestTimeoutMs, logLevel, debug, got an unknown key',
+      'transprot: expected one of the keys name, version, transport, qrwc, rateLimiting, authentication, validation, http, nats, audit, changeFeed, liveUpdates, defaultCore, requestTimeoutMs, logLevel, debug, got an unknown key',
     ]);
   });
 

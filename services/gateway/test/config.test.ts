@@ -65,6 +65,7 @@ describe('loadConfig from the environment', () => {
       validation: { componentNamePattern: undefined },
       audit: { enabled: true, failClosed: false, bufferSize: 10_000, publishTimeoutMs: 2_000, retryIntervalMs: 1_000, maxArgumentBytes: 16_384 },
       changeFeed: { streamMaxAgeMs: 600_000, streamMaxBytes: 67_108_864, streamMaxMessages: 100_000, watchTtlMs: 3_600_000, secret: undefined },
+      liveUpdates: { coalesceMs: 250, maxListenUris: 500 },
     });
   });
 
@@ -100,6 +101,8 @@ describe('loadConfig from the environment', () => {
       MCP_CHANGE_FEED_MAX_MESSAGES: '500',
       MCP_CHANGE_FEED_WATCH_TTL_MS: '120000',
       MCP_CHANGE_FEED_SECRET: 'c'.repeat(32),
+      MCP_LIVE_UPDATES_COALESCE_MS: '100',
+      MCP_LIVE_UPDATES_MAX_URIS: '50',
       HEALTH_CHECK_INTERVAL_MS: '5000',
       NATS_USER: 'gateway',
       NATS_PASSWORD: 'example-password',
@@ -137,6 +140,7 @@ describe('loadConfig from the environment', () => {
       validation: { componentNamePattern: undefined },
       audit: { enabled: true, failClosed: true, bufferSize: 50, publishTimeoutMs: 750, retryIntervalMs: 250, maxArgumentBytes: 16_384 },
       changeFeed: { streamMaxAgeMs: 60_000, streamMaxBytes: -1, streamMaxMessages: 500, watchTtlMs: 120_000, secret: 'c'.repeat(32) },
+      liveUpdates: { coalesceMs: 100, maxListenUris: 50 },
     });
   });
 
