@@ -180,3 +180,16 @@ export {
   FeedChangeSchema,
 } from './change-feed.js';
 export type { WatchInput, WatchOutput, GetChangesInput, GetChangesOutput, FeedChange } from './change-feed.js';
+
+export {
+  DEFAULT_ROOM_PAGE_LIMIT,
+  MAX_ROOM_PAGE_LIMIT,
+  DEFAULT_CORE_DISCOVERY_TIMEOUT_MS,
+  GetRoomInputSchema,
+  GetRoomOutputSchema,
+  RoomComponentSchema,
+  ListCoresInputSchema,
+  ListCoresOutputSchema,
+  ListedCoreSchema,
+} from './room.js';
+export type { GetRoomInput, GetRoomOutput, RoomComponent, ListCoresInput, ListCoresOutput, ListedCore } from './room.js';

@@ -11,6 +11,7 @@ import {
 } from './connector.js';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
 import { GetChangesInputSchema, GetChangesOutputSchema, WatchInputSchema, WatchOutputSchema } from './change-feed.js';
+import { GetRoomInputSchema, GetRoomOutputSchema, ListCoresInputSchema, ListCoresOutputSchema } from './room.js';
 import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, FreeFormObjectSchema, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
 
 /** Scopes a credential may carry. */
@@ -239,6 +240,16 @@ export const TOOLS = {
     description: 'Status of the Q-SYS Core: connection, design name and code, platform, redundancy state.',
     input: GetCoreStatusInputSchema,
     output: CoreStatusReplySchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.get_room': {
+    name: 'qsys.get_room',
+    title: 'Get a room',
+    description:
+      'Every component of a core with all its controls, in pages of `limit` components (next_cursor for the next page), optionally only of one component type or with a name substring. Read from the live state (no Core round trip while it is live).',
+    input: GetRoomInputSchema,
+    output: GetRoomOutputSchema,
     scope: SCOPES.read,
     annotations: READ,
   },

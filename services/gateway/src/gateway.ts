@@ -31,6 +31,7 @@ import { createMcpGuard } from './policy-http.js';
 import { createResourceReader } from './resources.js';
 import { createChangeFeedToolHandlers } from './tools/change-feed.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
+import { createRoomToolHandlers } from './tools/room.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
 
@@ -189,6 +190,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const registry = createToolRegistry({
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createChangeFeedToolHandlers({ feed, callCore, defaultCore: config.defaultCore }),
+    ...createRoomToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });

@@ -34,7 +34,7 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
     expect(stack.simulator).toBeDefined();
     expect(stack.http?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(14);
+    expect(tools).toHaveLength(15);
   });
 
   it('changes the simulated Core through the whole path', async () => {
