@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   QSYS_UNKNOWN_CONTROL: { status: 404, jsonRpc: -32602, retryable: false, hint: 'List the component\'s controls with qsys.get_component and use an exact name.' },
   QSYS_VALUE_OUT_OF_RANGE: { status: 400, jsonRpc: -32602, retryable: false, hint: 'Send a value within details.valueMin..details.valueMax.' },
   QSYS_VALUE_TYPE_MISMATCH: { status: 400, jsonRpc: -32602, retryable: false, hint: 'Send a value of the type details.expected (see the control\'s type).' },
+  SAFETY_RAMP_REQUIRED: { status: 400, jsonRpc: -32602, retryable: false, hint: 'The change is larger than the safety envelope allows in one step: call again with ramp_time of at least details.minRampSeconds, or change the value in steps of at most details.step.' },
+  CONTROL_PROTECTED: { status: 403, jsonRpc: -32603, retryable: false, hint: 'This control is protected by the safety envelope (details.pattern): only a caller with the qsys:admin scope may change it; ask an operator.' },
   QSYS_CONTROL_READ_ONLY: { status: 400, jsonRpc: -32602, retryable: false, hint: 'This control can only be read; choose a Read/Write control.' },
   QSYS_LOGON_REQUIRED: { status: 502, jsonRpc: -32603, retryable: false, hint: 'Configure QSYS_USERNAME and QSYS_PASSWORD (or QSYS_API_KEY when the Core requires an API key) for the connector.' },
   QSYS_CORE_STANDBY: { status: 503, jsonRpc: -32603, retryable: true, hint: 'The Core is the Standby of a redundant pair; connect to the Active Core.' },

@@ -134,8 +134,8 @@ export {
 } from './audit.js';
 export type { AuditEventKind, AuditChange, AuditEvent, AuditQueryRequest, AuditQueryReply } from './audit.js';
 
-export { QrwcSettingsSchema } from './config-sections.js';
-export type { QrwcSettings } from './config-sections.js';
+export { QrwcSettingsSchema, SafetyPatternSchema, SafetySettingsSchema } from './config-sections.js';
+export type { QrwcSettings, SafetySettings } from './config-sections.js';
 
 export {
   RESOURCE_SCHEME,

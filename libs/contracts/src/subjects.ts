@@ -55,6 +55,12 @@ export const HEADERS = {
   /** Absolute deadline, epoch milliseconds. */
   deadline: 'Qsys-Deadline',
   traceparent: 'traceparent',
+  /**
+   * The caller's scopes, space-separated (`qsys:read qsys:write`), set by the gateway from the
+   * authenticated identity. The connector's safety envelope reads it; a request without it (a
+   * NATS integration) has no scope, so it is not `qsys:admin`.
+   */
+  scopes: 'Qsys-Scopes',
   serviceErrorCode: 'Nats-Service-Error-Code',
   serviceError: 'Nats-Service-Error',
 } as const;

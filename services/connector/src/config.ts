@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { CoreIdSchema, QrwcSettingsSchema, type QrwcSettings } from '@qsys-mcp/contracts';
+import { CoreIdSchema, QrwcSettingsSchema, SafetyPatternSchema, SafetySettingsSchema, type QrwcSettings, type SafetySettings } from '@qsys-mcp/contracts';
 import { parseFlags } from '@qsys-mcp/observability';
+import type { SafetyRules } from './safety.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -60,6 +61,14 @@ const EnvSchema = z.object({
   /** Prefix of the reply inboxes, to match the user's subscribe permission (e.g. `_INBOX_connector_main`). */
   NATS_INBOX_PREFIX: env(z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected subject tokens of letters, digits, _ or - separated by dots, no wildcards').optional()),
   CONNECTOR_INSTANCE_ID: env(z.string().min(1).optional()),
+  /** Protected control patterns, comma-separated (for example `Main Gain/*` and `Amp 1/mute`, comma between); replaces `safety.protectedControls`. */
+  SAFETY_PROTECTED_CONTROLS: env(
+    z
+      .string()
+      .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+      .pipe(z.array(SafetyPatternSchema))
+      .optional(),
+  ),
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -154,6 +163,8 @@ export interface ConnectorConfig {
   instanceId: string;
   /** pino level (`LOG_LEVEL`). @default 'info' */
   logLevel: string;
+  /** The safety envelope (`safety` section, `SAFETY_PROTECTED_CONTROLS`; docs/safety.md). @default no rules */
+  safety: SafetyRules;
 }
 
 /** Options of {@link loadConfig}. */
@@ -165,6 +176,8 @@ export interface ConnectorConfigOptions {
    * no file is read.
    */
   qrwc?: QrwcSettings;
+  /** The `safety` section, already read (with `qrwc`: no file is read then). */
+  safety?: SafetySettings;
 }
 
 /** The connector's configuration is invalid; `problems` lists every problem, one line each. */
@@ -211,7 +224,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pr
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      const known = Object.keys(QrwcSettingsSchema.shape).join(', ');
+      const known = Object.keys((prefix[0] === 'safety' ? SafetySettingsSchema : QrwcSettingsSchema).shape).join(', ');
       return issue.keys.map((k) => `${pathOf([...path, k])}: expected one of the keys ${known}, got an unknown key`);
     }
     const secret = path.some((k) => typeof k === 'string' && SECRET.has(k));
@@ -223,8 +236,23 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pr
 
 const VARIABLE = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Reads the `qrwc` section of a config file, `${VAR}` substituted from `env`, and validates it. */
-function readQrwcSection(path: string, environment: Env, problems: string[]): QrwcSettings | undefined {
+/** The sections of the config file the connector reads. */
+interface FileSections {
+  qrwc: z.output<typeof QrwcSettingsSchema> | undefined;
+  safety: z.output<typeof SafetySettingsSchema> | undefined;
+}
+
+/** Reads the `qrwc` and `safety` sections of a config file, `${VAR}` substituted from `env`, and validates them. */
+function readFileSections(path: string, environment: Env, problems: string[]): FileSections {
+  const json = readJsonObject(path, problems);
+  if (json === undefined) return { qrwc: undefined, safety: undefined };
+  return {
+    qrwc: readSection(json, 'qrwc', QrwcSettingsSchema, environment, problems),
+    safety: readSection(json, 'safety', SafetySettingsSchema, environment, problems),
+  };
+}
+
+function readJsonObject(path: string, problems: string[]): Record<string, unknown> | undefined {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
@@ -238,7 +266,11 @@ function readQrwcSection(path: string, environment: Env, problems: string[]): Qr
     problems.push(`config file ${path}: expected a JSON object, got ${shown(json, false)}`);
     return undefined;
   }
-  const section = (json as Record<string, unknown>).qrwc;
+  return json as Record<string, unknown>;
+}
+
+function readSection<S extends z.ZodType>(json: Record<string, unknown>, name: 'qrwc' | 'safety', schema: S, environment: Env, problems: string[]): z.output<S> | undefined {
+  const section = json[name];
   if (section === undefined) return undefined;
   // `${VAR}` in string values; `$${VAR}` is a literal `${VAR}`. Unset or empty variables are problems.
   const before = problems.length;
@@ -256,11 +288,11 @@ function readQrwcSection(path: string, environment: Env, problems: string[]): Qr
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, substitute(item, [...at, k])]));
     return v;
   };
-  const value = substitute(section, ['qrwc']);
+  const value = substitute(section, [name]);
   if (problems.length > before) return undefined;
-  const parsed = QrwcSettingsSchema.safeParse(value, { reportInput: true });
+  const parsed = schema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    problems.push(...describeIssues(parsed.error.issues, ['qrwc'], (_p, input) => input));
+    problems.push(...describeIssues(parsed.error.issues, [name], (_p, input) => input));
     return undefined;
   }
   return parsed.data;
@@ -282,13 +314,17 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
   }
   const envProblems = problems.length;
   let qrwc: z.output<typeof QrwcSettingsSchema> | undefined;
-  if (options.qrwc !== undefined) {
-    const given = QrwcSettingsSchema.safeParse(options.qrwc, { reportInput: true });
+  let safety: z.output<typeof SafetySettingsSchema> | undefined;
+  if (options.qrwc !== undefined || options.safety !== undefined) {
+    const given = QrwcSettingsSchema.safeParse(options.qrwc ?? {}, { reportInput: true });
     if (given.success) qrwc = given.data;
     else problems.push(...describeIssues(given.error.issues, ['qrwc'], (_p, input) => input));
+    const givenSafety = SafetySettingsSchema.safeParse(options.safety ?? {}, { reportInput: true });
+    if (givenSafety.success) safety = givenSafety.data;
+    else problems.push(...describeIssues(givenSafety.error.issues, ['safety'], (_p, input) => input));
   } else {
     const configPath = options.configPath ?? (environment.MCP_CONFIG || undefined);
-    if (configPath !== undefined) qrwc = readQrwcSection(configPath, environment, problems);
+    if (configPath !== undefined) ({ qrwc, safety } = readFileSections(configPath, environment, problems));
   }
   // A file that could not be used may well hold the host: its problems say enough.
   const fileFailed = problems.length > envProblems;
@@ -345,6 +381,11 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
     natsInboxPrefix: e.NATS_INBOX_PREFIX,
     instanceId: e.CONNECTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
+    safety: Object.freeze({
+      protectedControls: Object.freeze([...(e.SAFETY_PROTECTED_CONTROLS ?? safety?.protectedControls ?? [])]),
+      limits: Object.freeze((safety?.limits ?? []).map((l) => Object.freeze({ ...l }))),
+      maxStep: Object.freeze((safety?.maxStep ?? []).map((l) => Object.freeze({ ...l }))),
+    }),
   };
   return Object.freeze({ ...config, core: Object.freeze(config.core), breaker: Object.freeze(config.breaker), lease: Object.freeze(config.lease), health: Object.freeze(config.health) });
 }

@@ -25,6 +25,7 @@ import type { BreakerOptions } from './breaker.js';
 import type { LiveStateOptions } from './live-state.js';
 import { ConnectorMetrics } from './metrics.js';
 import { RedundantClient } from './redundant-client.js';
+import { NO_SAFETY_RULES, compileSafety } from './safety.js';
 
 /** Version reported to the NATS services framework. */
 export const CONNECTOR_VERSION = '0.1.0';
@@ -110,7 +111,8 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
     onBreakerChange: (change) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.breaker), { coreId, time: now(), ...change }),
   });
 
-  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs, metrics };
+  // The safety envelope's patterns are compiled once, here.
+  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs, metrics, safety: compileSafety(config.safety ?? NO_SAFETY_RULES) };
   const handlers: Record<CoreOperation, EndpointHandler> = {
     [CORE_OPERATIONS.status]: createStatusHandler({ ...handlerDeps, coreId, host: core.host, port: core.port, pair: redundant }),
     [CORE_OPERATIONS.listComponents]: createListComponentsHandler(handlerDeps),

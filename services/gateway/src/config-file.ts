@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CoreIdSchema, QrwcSettingsSchema, SCOPES, TOOLS } from '@qsys-mcp/contracts';
+import { CoreIdSchema, QrwcSettingsSchema, SafetySettingsSchema, SCOPES, TOOLS } from '@qsys-mcp/contracts';
 import type { ToolName } from '@qsys-mcp/contracts';
 import { formatIssues, formatPath, knownKeysOf } from './config-problems.js';
 import { MAX_JSON_DEPTH_RANGE } from './json-depth.js';
@@ -142,6 +142,8 @@ export const ConfigFileSchema = z
     version: z.string(),
     transport: z.enum(['http', 'stdio']),
     qrwc: QrwcFileSchema,
+    /** The connector's safety envelope (docs/safety.md); the gateway only validates it. */
+    safety: SafetySettingsSchema,
     rateLimiting: RateLimitingFileSchema,
     authentication: AuthenticationFileSchema,
     validation: ValidationFileSchema,

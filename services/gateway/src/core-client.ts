@@ -16,6 +16,11 @@ export interface CallContext {
   deadline: number;
   /** W3C trace context, sent as `traceparent` when present. */
   traceparent?: string;
+  /**
+   * The caller's scopes, sent as `Qsys-Scopes` (space-separated) for the connector's safety
+   * envelope; absent: no header, which the connector treats as no scope (not `qsys:admin`).
+   */
+  scopes?: readonly string[];
   /** Child logger of the request. */
   logger: Logger;
 }
@@ -76,6 +81,7 @@ export function createCoreClient(deps: CoreClientDeps): CallCore {
       [HEADERS.deadline]: String(ctx.deadline),
     };
     if (ctx.traceparent !== undefined) headers[HEADERS.traceparent] = ctx.traceparent;
+    if (ctx.scopes !== undefined) headers[HEADERS.scopes] = ctx.scopes.join(' ');
 
     let reply: unknown;
     let guard: NodeJS.Timeout | undefined;

@@ -25,12 +25,13 @@ import { createHttpServer, MCP_PATH } from './http.js';
 import type { GatewayHttpServer } from './http.js';
 import { createMcpServerFactory } from './mcp-server.js';
 import type { McpServerFactoryDeps } from './mcp-server.js';
-import { createPolicy, httpAdmitCall, stdioAdmitCall, stdioAdmitResource } from './policy.js';
+import { createPolicy, httpAdmitCall, httpAdmitResource, stdioAdmitCall, stdioAdmitResource } from './policy.js';
 import type { StdioCaller } from './policy.js';
 import { createMcpGuard } from './policy-http.js';
 import { createResourceReader } from './resources.js';
 import { createChangeFeedToolHandlers } from './tools/change-feed.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
+import { createCoresToolHandlers } from './tools/cores.js';
 import { createRoomToolHandlers } from './tools/room.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
@@ -191,6 +192,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createChangeFeedToolHandlers({ feed, callCore, defaultCore: config.defaultCore }),
     ...createRoomToolHandlers({ callCore, defaultCore: config.defaultCore }),
+    ...createCoresToolHandlers({ bus, callCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
@@ -209,7 +211,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // resource updates (event-bus.ts); the subscriptions are this gateway's, whatever the listeners.
   const liveUpdates = createLiveUpdateBus({ bus, logger, coalesceMs: config.liveUpdates.coalesceMs });
   // Over HTTP the guard in front of the SDK has applied the policy already.
-  const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall, admitResource: httpAdmitCall });
+  const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall, admitResource: httpAdmitResource });
 
   let http: GatewayHttpServer | undefined;
   const stdioHandles = new Set<StdioServerHandle>();

@@ -29,7 +29,7 @@ export function isInvalidInput(err: AppError): boolean {
 }
 
 // The tool argument each connector field comes from, per tool shape.
-const BATCH_FIELDS: Record<string, string> = { component: 'component_name', control: 'control_name', value: 'value' };
+const BATCH_FIELDS: Record<string, string> = { component: 'component_name', control: 'control_name', value: 'value', position: 'position', ramp: 'ramp_time' };
 
 /**
  * The path of the tool argument a connector error is about, from its `details.field`
@@ -52,7 +52,7 @@ export function argumentPath(tool: string, details: Record<string, unknown>): st
     case 'qsys.get_named_controls':
       return index === undefined ? 'names' : `names[${index}]`;
     case 'qsys.set_named_control':
-      return field === 'value' ? 'value' : 'name';
+      return field === 'value' || field === 'position' ? field : field === 'ramp' ? 'ramp_time' : 'name';
     default:
       return field ?? '';
   }

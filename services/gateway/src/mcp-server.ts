@@ -7,6 +7,7 @@ import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id.js';
 import type { RegisteredTool, ToolRegistry } from './tools/registry.js';
+import type { CallContext } from './core-client.js';
 import type { ToolContext } from './tools/types.js';
 import type { GatewayMetrics } from './metrics.js';
 import { invalidParamsData, isInvalidInput, namePatternIssues, protoKeyIssue } from './invalid-params.js';
@@ -35,7 +36,7 @@ export interface McpServerFactoryDeps {
    * gateway's policy) and returns the acting client id; throws a `ProtocolError` to refuse it.
    * Runs before the tool name and arguments are validated.
    */
-  admitCall: (tool: string, ctx: ServerContext) => string | Promise<string>;
+  admitCall: (tool: string, ctx: ServerContext) => Admitted | Promise<Admitted>;
   /** Request and tool metrics (`mcp_requests_total`, `mcp_tool_calls_total`...); none when absent (tests). */
   metrics?: GatewayMetrics;
   /**
@@ -58,6 +59,12 @@ export interface McpServerFactoryDeps {
    */
   auditor?: Auditor;
 }
+
+/**
+ * Who `admitCall` admitted: the acting client id, or the client id with the caller's scopes
+ * (sent to the connector as `Qsys-Scopes` for its safety envelope; without them none is sent).
+ */
+export type Admitted = string | { readonly clientId: string; readonly scopes: readonly string[] };
 
 /** One validation problem of a tool call's arguments, as sent in `error.data.issues`. */
 export interface ArgumentIssue {
@@ -152,7 +159,8 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
   async function callTool(server: Server, name: string, args: unknown, ctx: ServerContext): Promise<CallToolResult> {
     const started = Date.now();
     // Order: authenticate -> rate limit (admitCall) -> validate -> [fail-closed intent] -> run -> audit.
-    const clientId = await admitCall(name, ctx);
+    const admitted = await admitCall(name, ctx);
+    const clientId = typeof admitted === 'string' ? admitted : admitted.clientId;
     const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
     const call = auditor.begin({ tool: name, clientId, requestId, transport: ctx.http === undefined ? 'stdio' : 'http', method: 'tools/call', args, startedAt: started });
     const tool: RegisteredTool | undefined = registry.get(name);
@@ -198,9 +206,11 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
     }
     let changes: AuditChange[] | undefined;
     try {
-      const toolCtx: ToolContext = {
+      // The tools spread their context into the connector call's (CallContext): the scopes ride along.
+      const toolCtx: ToolContext & Pick<CallContext, 'scopes'> = {
         requestId,
         clientId,
+        ...(typeof admitted === 'string' ? {} : { scopes: admitted.scopes }),
         deadline: started + requestTimeoutMs,
         logger: log,
         // Cancellation by the client (and its going away, where the transport says so): ends a long poll.

@@ -171,7 +171,7 @@ export function stdioAdmitCall(
   policy: Policy,
   caller: Promise<StdioCaller>,
   onRefusal?: (tool: string, clientId: string | null, refusal: AppError) => Promise<void>,
-): (tool: string) => Promise<string> {
+): (tool: string) => Promise<{ clientId: string; scopes: readonly string[] }> {
   return async (tool) => {
     const c = await caller;
     if ('refusal' in c) {
@@ -187,7 +187,7 @@ export function stdioAdmitCall(
       }
       throw err;
     }
-    return c.principal.clientId;
+    return { clientId: c.principal.clientId, scopes: c.principal.scopes };
   };
 }
 
@@ -223,11 +223,17 @@ export function stdioAdmitResource(
 
 /**
  * `admitCall` of the MCP server over HTTP: the guard in front of the SDK handler has already
- * applied the policy to this request and set the caller as `authInfo`; this reads its client id.
+ * applied the policy to this request and set the caller as `authInfo`; this reads its client id
+ * and scopes (the scopes go to the connector as `Qsys-Scopes`).
  * A request without `authInfo` did not pass the guard and is refused.
  */
-export function httpAdmitCall(_tool: string, ctx: ServerContext): string {
-  const clientId = ctx.http?.authInfo?.clientId;
-  if (clientId === undefined) throw toProtocolError(authFailed(AUTH_REASONS.missingCredentials));
-  return clientId;
+export function httpAdmitCall(_tool: string, ctx: ServerContext): { clientId: string; scopes: readonly string[] } {
+  const info = ctx.http?.authInfo;
+  if (info?.clientId === undefined) throw toProtocolError(authFailed(AUTH_REASONS.missingCredentials));
+  return { clientId: info.clientId, scopes: info.scopes };
+}
+
+/** `admitResource` of the MCP server over HTTP: {@link httpAdmitCall}'s client id. */
+export function httpAdmitResource(method: string, ctx: ServerContext): string {
+  return httpAdmitCall(method, ctx).clientId;
 }

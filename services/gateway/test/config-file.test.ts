@@ -115,8 +115,17 @@ describe('readConfigFile', () => {
 
   it('refuses unknown keys at the top level, naming the accepted ones', () => {
     expect(problems(readConfigFile(configFile({ transprot: 'http' }), {}))).toEqual([
-      'transprot: expected one of the keys name, version, transport, qrwc, rateLimiting, authentication, validation, http, nats, audit, changeFeed, liveUpdates, defaultCore, requestTimeoutMs, logLevel, debug, got an unknown key',
+      'transprot: expected one of the keys name, version, transport, qrwc, safety, rateLimiting, authentication, validation, http, nats, audit, changeFeed, liveUpdates, defaultCore, requestTimeoutMs, logLevel, debug, got an unknown key',
     ]);
+  });
+
+  it("accepts the connector's safety section and refuses an invalid one", () => {
+    const safety = { protectedControls: ['Main Gain/*', '*/mute'], limits: [{ match: 'Main Gain/gain', min: -60, max: -6 }], maxStep: [{ match: '*/gain', step: 6, minRampSeconds: 2 }] };
+    const ok = readConfigFile(configFile({ safety }), {});
+    expect(ok.ok && ok.file.safety).toEqual(safety);
+    const bad = problems(readConfigFile(configFile({ safety: { protectedControls: ['a/b/c'], limits: [{ match: 'x/y', min: 1, max: 0 }] } }), {}));
+    expect(bad.some((p) => p.startsWith('safety.protectedControls[0]:'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('safety.limits[0].max:'))).toBe(true);
   });
 
   it('reports a JSON syntax error by line and column without echoing the file', () => {

@@ -43,6 +43,18 @@ describe('callCore', () => {
     expect(seen?.headers).toEqual({ [HEADERS.requestId]: 'r-1', [HEADERS.clientId]: 'c-1', [HEADERS.deadline]: String(c.deadline) });
   });
 
+  it("sends the caller's scopes as Qsys-Scopes for the connector's safety envelope", async () => {
+    let headers: Record<string, string> = {};
+    const callCore = createCoreClient({
+      bus: busAnswering((_subject, _payload, options) => {
+        headers = options.headers ?? {};
+        return Promise.resolve({ components: [] });
+      }),
+    });
+    await callCore('component.list', {}, { ...ctx(5000), scopes: ['qsys:read', 'qsys:write'] });
+    expect(headers[HEADERS.scopes]).toBe('qsys:read qsys:write');
+  });
+
   it.each([
     ['BUS_NO_RESPONDERS', 'No connector answers for core'],
     ['BUS_TIMEOUT', 'did not answer within'],

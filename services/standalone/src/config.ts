@@ -6,6 +6,9 @@ import type { ConnectorConfig } from '@qsys-mcp/connector';
 import { ConfigError, loadConfigAndFile } from '@qsys-mcp/gateway';
 import type { ConfigFile, ConfigOverrides, GatewayConfig, QrwcFileSettings } from '@qsys-mcp/gateway';
 
+/** The config file's `safety` section. */
+type SafetyFileSettings = NonNullable<ConfigFile['safety']>;
+
 type AuditFileSettings = NonNullable<ConfigFile['audit']>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -69,6 +72,8 @@ export interface StandaloneConfig {
   readonly gateway: GatewayConfig;
   /** The config file's `qrwc` section, if any. @default undefined */
   readonly qrwc: QrwcFileSettings | undefined;
+  /** The config file's `safety` section, if any (the connector's safety envelope). @default undefined */
+  readonly safety: SafetyFileSettings | undefined;
   /** No Core configured (neither `QSYS_HOST` nor `qrwc.host`): the built-in simulator is started. */
   readonly simulated: boolean;
   /** Design file of the built-in simulator (`SIM_DESIGN`). @default the simulator's default design */
@@ -93,10 +98,10 @@ export interface SimulatorAddress {
  * @throws the connector's ConfigError (`problems`, one line each).
  */
 export function connectorConfigFor(config: StandaloneConfig, simulator?: SimulatorAddress): Readonly<ConnectorConfig> {
-  return connectorConfigOf(config.env, config.qrwc, config.gateway.defaultCore, simulator);
+  return connectorConfigOf(config.env, config.qrwc, config.safety, config.gateway.defaultCore, simulator);
 }
 
-function connectorConfigOf(env: Env, qrwc: QrwcFileSettings | undefined, defaultCore: string, simulator?: SimulatorAddress): Readonly<ConnectorConfig> {
+function connectorConfigOf(env: Env, qrwc: QrwcFileSettings | undefined, safety: SafetyFileSettings | undefined, defaultCore: string, simulator?: SimulatorAddress): Readonly<ConnectorConfig> {
   const connectorEnv: Record<string, string | undefined> = {
     ...env,
     // The file was read once already: its qrwc section is passed below.
@@ -106,7 +111,7 @@ function connectorConfigOf(env: Env, qrwc: QrwcFileSettings | undefined, default
   if (simulator !== undefined) {
     Object.assign(connectorEnv, { QSYS_HOST: simulator.host, QSYS_PORT: String(simulator.wsPort), QSYS_SECURE: 'false', QSYS_TRANSPORT: 'websocket' });
   }
-  return loadConnectorConfig(connectorEnv, { qrwc: qrwc ?? {} });
+  return loadConnectorConfig(connectorEnv, { qrwc: qrwc ?? {}, safety: safety ?? {} });
 }
 
 function problemsOf(err: unknown): readonly string[] {
@@ -133,18 +138,19 @@ export function loadStandaloneConfig(env: Env, overrides: ConfigOverrides = {}):
     if (err instanceof ConfigError) configFile = err.configFile;
   }
   const qrwc = loaded?.file?.qrwc;
+  const safety = loaded?.file?.safety;
   const simulated = !env.QSYS_HOST && qrwc?.host === undefined;
   try {
     // Validated now, with a placeholder for the simulator's address, so that every problem of
     // both modules is listed at once; rebuilt once the simulator is listening.
-    connectorConfigOf(env, qrwc, loaded?.config.defaultCore ?? 'main', simulated ? SIMULATOR_PLACEHOLDER : undefined);
+    connectorConfigOf(env, qrwc, safety, loaded?.config.defaultCore ?? 'main', simulated ? SIMULATOR_PLACEHOLDER : undefined);
   } catch (err) {
     problems.push(...problemsOf(err));
     configFile ??= loaded?.config.configFile;
   }
   const audit = auditConfigOf(env, loaded?.file?.audit, loaded?.config.audit.enabled ?? true, problems);
   if (loaded !== undefined && problems.length === 0) {
-    return { gateway: loaded.config, qrwc, simulated, simDesign: env.SIM_DESIGN || undefined, env, audit };
+    return { gateway: loaded.config, qrwc, safety, simulated, simDesign: env.SIM_DESIGN || undefined, env, audit };
   }
   throw new ConfigError(dedupe(problems), { subject: 'standalone', ...(configFile === undefined ? {} : { configFile }) });
 }

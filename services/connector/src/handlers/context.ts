@@ -4,6 +4,7 @@ import type { Logger } from '@qsys-mcp/observability';
 import type { z } from 'zod';
 import type { CoreSession } from '../core-session.js';
 import type { ConnectorMetrics } from '../metrics.js';
+import type { Safety } from '../safety.js';
 
 /** What every connector handler depends on. */
 export interface HandlerDeps {
@@ -12,6 +13,8 @@ export interface HandlerDeps {
   /** Upper bound of one Core request, ms; the caller's deadline is split across the requests of one call (`Budget`). */
   requestTimeoutMs: number;
   metrics: ConnectorMetrics;
+  /** The safety envelope, checked with the catalog checks before any write reaches the Core. @default no rules */
+  safety?: Safety;
 }
 
 /**

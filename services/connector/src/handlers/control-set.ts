@@ -6,6 +6,7 @@ import { checkWrite, requireComponent, requireControl } from '../catalog-checks.
 import type { Catalog } from '../catalog.js';
 import { explainInvalidParams, readComponentValues } from '../component-values.js';
 import { componentSet, type QrcCaller } from '../core-api.js';
+import { isAdmin } from '../safety.js';
 import type { CoreSession } from '../core-session.js';
 import { groupBy, nameCoreError, parseRequest, unknownControls, type HandlerDeps } from './context.js';
 
@@ -33,6 +34,16 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
       controls.forEach((write, index) => {
         const meta = requireControl(requireComponent(catalog, write.component, { index }), write.control, { index });
         if (meta !== undefined) checkWrite(meta, write, { index });
+      });
+    }
+    // The safety envelope, likewise for the whole request: protected controls and limits, then
+    // the max step against the live state's current value (unknown: a ramp is required).
+    const safety = deps.safety;
+    if (safety !== undefined && !safety.empty) {
+      const admin = isAdmin(req.headers);
+      controls.forEach((write, index) => safety.checkStatic(write, admin, { index }));
+      controls.forEach((write, index) => {
+        if (safety.hasStepRule(write)) safety.checkStep(write, session.live.get(write.component, write.control)?.value, { index });
       });
     }
     const budget = Budget.of(req, deps.requestTimeoutMs);

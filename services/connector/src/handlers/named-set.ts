@@ -2,6 +2,7 @@ import { AppError, SetNamedControlRequestSchema, type ControlState, type SetName
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import { Budget } from '../budget.js';
 import { namedGet, namedSet } from '../core-api.js';
+import { isAdmin } from '../safety.js';
 import { parseRequest, type HandlerDeps } from './context.js';
 import { nameNamedError } from './named-get.js';
 
@@ -21,6 +22,11 @@ export const PREVIOUS_READ_SHARE = 0.25;
 export function createSetNamedControlHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
     const write = parseRequest(SetNamedControlRequestSchema, req);
+    // The safety envelope: protected names and limits before anything is asked of the Core; the
+    // max step after the read below (its value is the current one; unknown: a ramp is required).
+    const safety = deps.safety !== undefined && !deps.safety.empty ? deps.safety : undefined;
+    const guarded = { control: write.name, value: write.value, position: write.position, ramp: write.ramp };
+    safety?.checkStatic(guarded, isAdmin(req.headers));
     const budget = Budget.of(req, deps.requestTimeoutMs);
     // A Core that answers -32602 for an unknown name does so for the read as well.
     let nameRefused = false;
@@ -33,6 +39,7 @@ export function createSetNamedControlHandler(deps: HandlerDeps): EndpointHandler
           nameRefused = err instanceof AppError && (err.code === 'QSYS_UNKNOWN_CONTROL' || err.code === 'QSYS_INVALID_PARAMS');
           deps.logger.debug({ err, name: write.name }, 'could not read the Named Control before the write');
         }
+        if (safety?.hasStepRule(guarded) === true) safety.checkStep(guarded, previous?.value);
         const reply: SetNamedControlReply = { control: await namedSet(core, write, budget) };
         if (previous !== undefined) reply.previous = previous;
         return reply;

@@ -1,0 +1,170 @@
+import type { BusHeaders } from '@qsys-mcp/bus';
+import { AppError, HEADERS, SCOPES, type ControlValue } from '@qsys-mcp/contracts';
+import type { Where } from './catalog-checks.js';
+
+/**
+ * The safety envelope (docs/safety.md): operator rules checked by the connector, next to the
+ * catalog checks, before anything reaches the Core, so every gateway replica and every NATS
+ * integration gets the same answers.
+ *
+ * Patterns: `Component/control` names controls of components (`control.set`); a pattern without
+ * `/` names a Named Control (`named.set`). `*` matches any run of characters (none included);
+ * everything else matches itself, case-sensitive, and the whole name must match. Patterns are
+ * compiled once, at start.
+ *
+ * - protected controls: a write to a match needs the `qsys:admin` scope (`CONTROL_PROTECTED`);
+ * - limits: the first matching rule's `min..max` (`QSYS_VALUE_OUT_OF_RANGE`, `details.safety`);
+ * - max step: the first matching rule's `step`; a larger change from the current value, or a
+ *   change from an unknown current value, needs `ramp >= minRampSeconds` (`SAFETY_RAMP_REQUIRED`).
+ */
+
+/** The rules as configured (`safety` section, `SAFETY_*` variables). */
+export interface SafetyRules {
+  /** Patterns whose writes need `qsys:admin`. @default [] */
+  protectedControls: readonly string[];
+  /** Narrower ranges than the Core's; first match applies. @default [] */
+  limits: readonly { match: string; min: number; max: number }[];
+  /** Largest change without a ramp, and the shortest ramp for a larger one (seconds); first match applies. @default [] */
+  maxStep: readonly { match: string; step: number; minRampSeconds: number }[];
+}
+
+/** No rules: every write passes. */
+export const NO_SAFETY_RULES: SafetyRules = Object.freeze({ protectedControls: [], limits: [], maxStep: [] });
+
+/** One write as the envelope sees it. */
+export interface SafetyWrite {
+  /** The component, or undefined for a Named Control. */
+  component?: string | undefined;
+  /** The control of the component, or the Named Control's name. */
+  control: string;
+  value?: ControlValue | undefined;
+  position?: number | undefined;
+  /** Ramp time, seconds. */
+  ramp?: number | undefined;
+}
+
+interface Compiled<R> {
+  readonly rule: R;
+  readonly regex: RegExp;
+  /** True when the pattern names a component's control (`Component/control`). */
+  readonly component: boolean;
+}
+
+/** `*` → `.*`, everything else literal, anchored. */
+function compilePattern(pattern: string): RegExp {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 'su');
+}
+
+function compile<R extends { match: string }>(rules: readonly R[]): readonly Compiled<R>[] {
+  return rules.map((rule) => ({ rule, regex: compilePattern(rule.match), component: rule.match.includes('/') }));
+}
+
+/** The name a write is matched by: `Component/control`, or the Named Control's name. */
+function nameOf(write: SafetyWrite): string {
+  return write.component === undefined ? write.control : `${write.component}/${write.control}`;
+}
+
+function described(write: SafetyWrite): string {
+  return write.component === undefined ? `Named Control '${write.control}'` : `control '${write.control}' of component '${write.component}'`;
+}
+
+function first<R>(compiled: readonly Compiled<R>[], write: SafetyWrite): R | undefined {
+  const isComponent = write.component !== undefined;
+  const name = nameOf(write);
+  for (const c of compiled) if (c.component === isComponent && c.regex.test(name)) return c.rule;
+  return undefined;
+}
+
+/** True when the request's `Qsys-Scopes` header carries `qsys:admin`; no header is not admin. */
+export function isAdmin(headers: BusHeaders | undefined): boolean {
+  const scopes = headers?.[HEADERS.scopes];
+  return scopes !== undefined && scopes.split(/[\s,]+/).includes(SCOPES.admin);
+}
+
+/** The compiled envelope; build once at start with {@link compileSafety}. */
+export interface Safety {
+  /** True when no rule is configured (the checks are skipped). */
+  readonly empty: boolean;
+  /**
+   * Checks the rules that need no current value (protected controls, limits).
+   * @throws AppError CONTROL_PROTECTED (not admin), QSYS_VALUE_OUT_OF_RANGE with `details.safety: true`.
+   */
+  checkStatic(write: SafetyWrite, admin: boolean, where?: Where): void;
+  /**
+   * Checks the max-step rule against the current value (undefined: unknown, so the ramp is required).
+   * @throws AppError SAFETY_RAMP_REQUIRED with `details.minRampSeconds`.
+   */
+  checkStep(write: SafetyWrite, current: ControlValue | undefined, where?: Where): void;
+  /** True when a max-step rule covers the write (its current value is needed). */
+  hasStepRule(write: SafetyWrite): boolean;
+}
+
+function at(write: SafetyWrite, where: Where | undefined): Record<string, unknown> {
+  return {
+    ...(write.component === undefined ? { name: write.control } : { component: write.component, control: write.control }),
+    ...(where?.index === undefined ? {} : { index: where.index }),
+  };
+}
+
+/**
+ * Compiles the rules (patterns to regexes) once. The rules are assumed valid
+ * (`SafetySettingsSchema`); the config loader refuses invalid ones at start.
+ */
+export function compileSafety(rules: SafetyRules): Safety {
+  const protectedPatterns = compile(rules.protectedControls.map((match) => ({ match })));
+  const limits = compile(rules.limits);
+  const steps = compile(rules.maxStep);
+  return {
+    empty: protectedPatterns.length + limits.length + steps.length === 0,
+    checkStatic(write, admin, where) {
+      if (!admin) {
+        const hit = first(protectedPatterns, write);
+        if (hit !== undefined) {
+          throw new AppError('CONTROL_PROTECTED', `The ${described(write)} is protected by the safety envelope (pattern '${hit.match}'): writing it needs the ${SCOPES.admin} scope`, {
+            details: { ...at(write, where), pattern: hit.match, requiredScope: SCOPES.admin },
+          });
+        }
+      }
+      const limit = first(limits, write);
+      if (limit === undefined) return;
+      const base = { ...at(write, where), safety: true, match: limit.match, min: limit.min, max: limit.max, valueMin: limit.min, valueMax: limit.max };
+      if (write.value === undefined) {
+        // A position cannot be checked against a range in the control's units: ask for a value.
+        throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `The ${described(write)} has a safety limit (${limit.min} to ${limit.max}, rule '${limit.match}'): write a value, not a position`, {
+          details: { ...base, field: 'position', got: write.position },
+        });
+      }
+      if (typeof write.value !== 'number' || write.value < limit.min || write.value > limit.max) {
+        throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `Value ${JSON.stringify(write.value)} is outside the safety limit of the ${described(write)}: ${limit.min} to ${limit.max} (rule '${limit.match}')`, {
+          details: { ...base, field: 'value', got: write.value },
+        });
+      }
+    },
+    hasStepRule(write) {
+      return first(steps, write) !== undefined;
+    },
+    checkStep(write, current, where) {
+      const rule = first(steps, write);
+      if (rule === undefined) return;
+      const ramp = write.ramp ?? 0;
+      if (ramp >= rule.minRampSeconds) return;
+      const details = { ...at(write, where), field: 'ramp', match: rule.match, step: rule.step, minRampSeconds: rule.minRampSeconds, ramp };
+      if (typeof current !== 'number' || typeof write.value !== 'number') {
+        // Unknown current value (or a position, or a non-numeric value): the change cannot be
+        // measured, so it is treated as a large one.
+        throw new AppError('SAFETY_RAMP_REQUIRED', `The current value of the ${described(write)} is unknown, so the step cannot be checked (rule '${rule.match}': at most ${rule.step} without a ramp): send ramp_time of at least ${rule.minRampSeconds} s`, {
+          details: { ...details, current: typeof current === 'number' ? current : null, ...(write.value === undefined ? {} : { got: write.value }) },
+        });
+      }
+      const change = Math.abs(write.value - current);
+      if (change <= rule.step) return;
+      throw new AppError('SAFETY_RAMP_REQUIRED', `Changing the ${described(write)} from ${current} to ${write.value} (a step of ${change}) exceeds ${rule.step} (rule '${rule.match}'): send ramp_time of at least ${rule.minRampSeconds} s`, {
+        details: { ...details, current, got: write.value, change },
+      });
+    },
+  };
+}
