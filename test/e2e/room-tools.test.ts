@@ -119,3 +119,33 @@ describe('qsys.get_room', () => {
     expect((result.structuredContent as { error: { code: string } }).error.code).toBe('CORE_UNAVAILABLE');
   });
 });
+
+interface ListedCores {
+  cores: Array<{ core: string; connected: boolean; design_name?: string; state?: string; redundant?: boolean; breaker?: string; connectors: number; error_code?: string }>;
+}
+
+describe('qsys.list_cores', () => {
+  it('lists both cores from the connectors that answer on NATS, with their status', async () => {
+    const { cores } = await ok<ListedCores>('qsys.list_cores');
+    expect(cores.map((c) => c.core)).toEqual(['lobby', 'main']);
+    for (const c of cores) {
+      expect(c).toMatchObject({ connected: true, state: 'Active', redundant: false, breaker: 'CLOSED', connectors: 1 });
+      expect(c.design_name).toEqual(expect.any(String));
+    }
+  });
+
+  it('drops a core once its connector stops', async () => {
+    expect(await connectors.get('lobby')!.stop()).toBe(0);
+    connectors.delete('lobby');
+    const after = await waitFor(
+      async () => {
+        const { cores } = await ok<ListedCores>('qsys.list_cores');
+        return cores.some((c) => c.core === 'lobby') ? undefined : cores;
+      },
+      { timeoutMs: 10_000, what: 'lobby to leave qsys.list_cores' },
+    );
+    expect(after.map((c) => c.core)).toEqual(['main']);
+    const gone = await callTool(client, 'qsys.get_room', { core: 'lobby' });
+    expect((gone.structuredContent as { error: { code: string } }).error.code).toBe('CORE_UNAVAILABLE');
+  });
+});

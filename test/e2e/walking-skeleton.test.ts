@@ -117,7 +117,7 @@ afterAll(async () => {
 });
 
 describe('walking skeleton over real NATS', () => {
-  it('lists the same fifteen tools on both gateway replicas', async () => {
+  it('lists the same sixteen tools on both gateway replicas', async () => {
     for (const client of clients) {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
@@ -128,6 +128,7 @@ describe('walking skeleton over real NATS', () => {
         'qsys.get_named_controls',
         'qsys.get_room',
         'qsys.list_components',
+        'qsys.list_cores',
         'qsys.set_control',
         'qsys.set_controls',
         'qsys.set_named_control',
@@ -270,7 +271,7 @@ describe('walking skeleton over real NATS', () => {
   it('serves the same tools over stdio', async () => {
     stdio = await connectStdioClient('services/gateway/dist/main.js', { NATS_URL: nats.url, QSYS_CORE_ID: 'main', GATEWAY_INSTANCE_ID: 'gw-stdio' });
     const { tools } = await stdio.client.listTools();
-    expect(tools).toHaveLength(15);
+    expect(tools).toHaveLength(16);
     ok(await callTool(stdio.client, 'qsys.set_control', { component_name: 'Zone 2 Gain', control_name: 'mute', value: true }));
     await waitFor(() => qrwc.components['Zone 2 Gain']?.controls.mute?.state.Value === 1, { what: 'QRWC to see the mute' });
     const read = ok(await callTool(stdio.client, 'qsys.get_component', { component_name: 'Zone 2 Gain', controls: ['mute'] }));

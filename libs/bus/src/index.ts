@@ -3,6 +3,7 @@ export type {
   BusEvent,
   BusHeaders,
   BusRequest,
+  DiscoveredService,
   DurablePublishAck,
   DurablePublishOptions,
   EndpointHandler,

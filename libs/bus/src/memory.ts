@@ -10,6 +10,7 @@ import type {
   Bus,
   BusEvent,
   BusHeaders,
+  DiscoveredService,
   DurablePublishAck,
   DurablePublishOptions,
   RequestOptions,
@@ -93,6 +94,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const log = options.logger ?? createSilentLogger();
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_MEMORY_DRAIN_TIMEOUT_MS;
   const subs = new Set<MemorySub>();
+  /** Running service instances by id, for `discover`. */
+  const running = new Map<string, DiscoveredService>();
   const roundRobin = new Map<string, number>();
   const streams = new MemoryStreams(log);
   const pending = new Set<PendingRequest>();
@@ -181,6 +184,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     if (closed) throw closedError();
     assertServiceSpec(spec);
     const id = randomUUID();
+    running.set(id, { name: spec.name, id, version: spec.version, metadata: { ...(spec.metadata ?? {}) } });
     const serviceInFlight = new InFlight();
     const own: MemorySub[] = [];
     let stopped = false;
@@ -230,11 +234,20 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       stop: async () => {
         if (!stopped) {
           stopped = true;
+          running.delete(id);
           for (const sub of own) subs.delete(sub);
         }
         await serviceInFlight.settle(drainTimeoutMs);
       },
     };
+  };
+
+  const discover = async (namePrefix: string, timeoutMs: number): Promise<DiscoveredService[]> => {
+    assertRequestTimeout(timeoutMs);
+    if (closed) throw closedError();
+    // The round trip to the server, as on NATS: never synchronous.
+    await Promise.resolve();
+    return [...running.values()].filter((s) => s.name.startsWith(namePrefix)).map((s) => ({ ...s, metadata: { ...s.metadata } }));
   };
 
   const publish = (subject: string, payload: unknown, headers?: BusHeaders): void => {
@@ -332,6 +345,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       closed = true;
       for (const entry of [...pending]) entry.fail(closedError());
       subs.clear();
+      running.clear();
       streams.close();
       const settled = await inFlight.settle(drainTimeoutMs);
       if (!settled) log.warn({ inFlight: inFlight.size, drainTimeoutMs }, 'closed the memory bus with handlers still running');
@@ -339,5 +353,5 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
     return closing;
   };
 
-  return { request, serve, publish, subscribe, publishDurable, addStream, streamMessages, watchStream, streamBounds, readStreamNext, close };
+  return { request, serve, discover, publish, subscribe, publishDurable, addStream, streamMessages, watchStream, streamBounds, readStreamNext, close };
 }

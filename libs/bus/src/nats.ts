@@ -5,6 +5,7 @@ import { AppError } from '@qsys-mcp/contracts';
 import { createSilentLogger, type Logger } from '@qsys-mcp/observability';
 import { decodePayload, encodePayload, outgoingHeaders } from './codec.js';
 import { assertDurableOptions, assertFromSeq, assertRequestTimeout, InFlight, withDeadline } from './handler-run.js';
+import { discoverOnNats } from './nats-discover.js';
 import { serveOnNats, type NatsServeContext } from './nats-service.js';
 import { closedError, decodeReply, fromNatsHeaders, mapNatsError, STATUS_LOG, toNatsHeaders } from './nats-wire.js';
 import { ReplyMux } from './nats-replies.js';
@@ -14,6 +15,7 @@ import type {
   Bus,
   BusEvent,
   BusHeaders,
+  DiscoveredService,
   DurablePublishAck,
   DurablePublishOptions,
   RequestOptions,
@@ -199,6 +201,18 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     return serveOnNats(serveContext, spec);
   };
 
+  const discover = (namePrefix: string, timeoutMs: number): Promise<DiscoveredService[]> => {
+    if (closed) return Promise.reject(closedError());
+    try {
+      assertRequestTimeout(timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return discoverOnNats(svcm, namePrefix, timeoutMs, isShut).catch((err: unknown) => {
+      throw closedError(err instanceof Error ? err : undefined);
+    });
+  };
+
   const publish = (subject: string, payload: unknown, headers?: BusHeaders): void => {
     if (closed) throw closedError();
     assertPublishSubject(subject);
@@ -359,6 +373,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
     isConnected: () => connected && !closed,
     request,
     serve,
+    discover,
     publish,
     subscribe,
     publishDurable,

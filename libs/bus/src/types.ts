@@ -59,6 +59,16 @@ export interface ServiceHandle {
   stop(): Promise<void>;
 }
 
+/** One running service instance as discovery (`$SRV.PING` on NATS) reports it. */
+export interface DiscoveredService {
+  name: string;
+  /** The instance id; replicas of one service have the same name and different ids. */
+  id: string;
+  version: string;
+  /** The metadata it was served with (`ServiceSpec.metadata`); `{}` when none. */
+  metadata: Record<string, string>;
+}
+
 /** A received event. */
 export interface BusEvent {
   subject: string;
@@ -138,6 +148,14 @@ export interface Bus {
   request(subject: string, payload: unknown, options: RequestOptions): Promise<unknown>;
   /** Starts serving a service's endpoints. */
   serve(spec: ServiceSpec): Promise<ServiceHandle>;
+  /**
+   * The running service instances whose name starts with `namePrefix` ('' for all), one per
+   * replica, in no particular order: those that answered `$SRV.PING` within `timeoutMs` on NATS
+   * (the call always takes that long there), those serving now in memory.
+   * @throws AppError `INVALID_PARAMS` when `timeoutMs` is not a positive number, `BUS_CLOSED`
+   *   when the bus is closed.
+   */
+  discover(namePrefix: string, timeoutMs: number): Promise<DiscoveredService[]>;
   /**
    * Fire-and-forget publish. A stream that captures the subject stores the message too (as
    * JetStream stores a plain publish), without deduplication.

@@ -50,6 +50,40 @@ export function defineBusContract(adapter: string, createHarness: () => Promise<
       await h.dispose();
     });
 
+    describe('service discovery', () => {
+      it('finds every running instance by name prefix with its metadata, and forgets a stopped one', async () => {
+        const spec = (name: string, instance: string): ServiceSpec => ({ ...echoService(name, `${p}.${name}.echo`), metadata: { instance } });
+        const a1 = await h.server.serve(spec(`disc-${p}-a`, 'one'));
+        await h.server.serve(spec(`disc-${p}-a`, 'two'));
+        await h.server.serve(spec(`disc-${p}-b`, 'three'));
+        await h.server.serve(spec(`other-${p}`, 'four'));
+        const found = await h.bus.discover(`disc-${p}-`, 500);
+        expect(found.map((s) => [s.name, s.metadata.instance]).sort()).toEqual([
+          [`disc-${p}-a`, 'one'],
+          [`disc-${p}-a`, 'two'],
+          [`disc-${p}-b`, 'three'],
+        ]);
+        expect(new Set(found.map((s) => s.id)).size).toBe(3);
+        expect(found.find((s) => s.metadata.instance === 'one')?.id).toBe(a1.id);
+        expect(found[0]?.version).toBe('1.0.0');
+        await a1.stop();
+        const after = await h.bus.discover(`disc-${p}-a`, 500);
+        expect(after.map((s) => s.metadata.instance)).toEqual(['two']);
+      });
+
+      it('answers an empty list when nothing matches, and refuses a timeout that is not positive', async () => {
+        expect(await h.bus.discover(`nothing-${p}`, 200)).toEqual([]);
+        const err = await rejectionOf(() => h.bus.discover('', 0));
+        expect((err as AppError).code).toBe('INVALID_PARAMS');
+      });
+
+      it('fails with BUS_CLOSED after close', async () => {
+        await h.bus.close();
+        const err = await rejectionOf(() => h.bus.discover('', 200));
+        expect((err as AppError).code).toBe('BUS_CLOSED');
+      });
+    });
+
     describe('request-reply', () => {
       it('returns the handler reply and passes payload and headers through', async () => {
         await h.server.serve(echoService(`echo-${p}`, `${p}.echo`));

@@ -64,8 +64,10 @@ export const ListedCoreSchema = z.object({
   breaker: z.enum(['CLOSED', 'OPEN', 'HALF_OPEN']).optional(),
   /** How many connector replicas answered discovery for this core. */
   connectors: z.number().int().positive(),
-  /** Why the core is not connected: the connector's last error, or the error code of its `status` request. */
+  /** Why the core is not connected: the connector's last error, or the failure of its `status` request. */
   error: z.string().optional(),
+  /** The error code of the `status` request when the connector did not answer it (`CORE_UNAVAILABLE`, …). */
+  error_code: z.string().optional(),
 });
 export type ListedCore = z.infer<typeof ListedCoreSchema>;
 

@@ -253,6 +253,16 @@ export const TOOLS = {
     scope: SCOPES.read,
     annotations: READ,
   },
+  'qsys.list_cores': {
+    name: 'qsys.list_cores',
+    title: 'List cores',
+    description:
+      'Every core this server can reach, found from the connectors that answer on the bus (not from configuration): connected, design name, state (Active, Standby, …), redundancy and circuit breaker. A core whose connector does not answer its status is listed with connected: false and the error.',
+    input: ListCoresInputSchema,
+    output: ListCoresOutputSchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
   'qsys.watch': {
     name: 'qsys.watch',
     title: 'Watch for changes',

@@ -34,7 +34,16 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
     expect(stack.simulator).toBeDefined();
     expect(stack.http?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(15);
+    expect(tools).toHaveLength(16);
+  });
+
+  it('lists its one core through service discovery on the in-memory bus, and a room without Core requests', async () => {
+    const listed = await callTool(client, 'qsys.list_cores', {});
+    expect(listed.isError).toBeFalsy();
+    expect(listed.structuredContent).toMatchObject({ cores: [{ core: 'main', connected: true, state: 'Active', connectors: 1 }] });
+    const room = await callTool(client, 'qsys.get_room', { type: 'gain' });
+    expect(room.isError).toBeFalsy();
+    expect((room.structuredContent as { components: Array<{ name: string }> }).components.map((c) => c.name).sort()).toEqual(['Main Gain', 'Zone 1 Gain', 'Zone 2 Gain']);
   });
 
   it('changes the simulated Core through the whole path', async () => {
