@@ -32,7 +32,6 @@ import { createResourceReader } from './resources.js';
 import { createChangeFeedToolHandlers } from './tools/change-feed.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
 import { createCoresToolHandlers } from './tools/cores.js';
-import { createCoresToolHandlers } from './tools/cores.js';
 import { createRoomToolHandlers } from './tools/room.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
@@ -193,7 +192,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createChangeFeedToolHandlers({ feed, callCore, defaultCore: config.defaultCore }),
     ...createRoomToolHandlers({ callCore, defaultCore: config.defaultCore }),
-    ...createCoresToolHandlers({ bus, callCore }),
     ...createCoresToolHandlers({ bus, callCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
   });
