@@ -228,6 +228,14 @@ describe('gateway user', () => {
     expect(changes.at(-1)).toMatchObject({ component: 'Main Gain', control: 'gain', value: -12 });
   });
 
+  it('finds the connectors by service discovery ($SRV.PING): qsys.list_cores lists core main', async () => {
+    const result = await callTool(client, 'qsys.list_cores', {});
+    expect(result.isError, JSON.stringify(result)).toBeFalsy();
+    expect((result.structuredContent as { cores: Array<{ core: string; connected: boolean }> }).cores).toEqual([
+      expect.objectContaining({ core: 'main', connected: true }),
+    ]);
+  });
+
   it('may not purge or delete the change feed stream', async () => {
     const bus = await busAs('gateway');
     const jsm = await jetstreamManager(bus.connection);
