@@ -75,6 +75,15 @@ describe('standalone configuration', () => {
     expect(connectorConfigFor(config).coreId).toBe('hall-b');
   });
 
+  it("gives the connector the file's safety section and SAFETY_PROTECTED_CONTROLS over it", () => {
+    const safety = { protectedControls: ['Main Gain/*'], limits: [{ match: 'Main Gain/gain', min: -60, max: -6 }], maxStep: [{ match: '*/gain', step: 6, minRampSeconds: 2 }] };
+    const path = configFile({ qrwc: { host: 'core' }, safety });
+    expect(connectorConfigFor(loadStandaloneConfig({}, { configPath: path })).safety).toEqual(safety);
+    expect(connectorConfigFor(loadStandaloneConfig({ SAFETY_PROTECTED_CONTROLS: '*/mute' }, { configPath: path })).safety.protectedControls).toEqual(['*/mute']);
+    const problems = problemsOf(() => loadStandaloneConfig({}, { configPath: configFile({ qrwc: { host: 'core' }, safety: { protectedControls: ['a/b/c'] } }) }));
+    expect(problems.some((p) => p.startsWith('safety.protectedControls[0]:'))).toBe(true);
+  });
+
   it('lists the problems of the gateway and the connector settings at once', () => {
     const path = configFile({ transport: 'sse', qrwc: { host: 'core', port: 'x' } });
     const problems = problemsOf(() => loadStandaloneConfig({ QSYS_KEEPALIVE_MS: 'never', QSYS_CORE_ID: 'Bad Core' }, { configPath: path }));
