@@ -64,7 +64,9 @@ export const SafetySettingsSchema = z
         z
           .object({ match: SafetyPatternSchema, min: z.number(), max: z.number() })
           .strict()
-          .refine((l) => l.min <= l.max, { message: 'expected min <= max', path: ['max'] }),
+          .superRefine((l, ctx) => {
+            if (l.min > l.max) ctx.addIssue({ code: 'custom', message: `expected at least min (${l.min})`, path: ['max'], input: l.max });
+          }),
       )
       .max(1000),
     /** A change larger than `step` from the current value needs a ramp of at least `minRampSeconds`; the first matching rule applies. */
