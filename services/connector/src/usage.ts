@@ -5,7 +5,7 @@ The connector: the only process that talks to a Q-SYS Core (QRC over WebSocket o
 the core's operations on NATS (qsys.<core>.*).
 
 flags:
-  --config PATH         JSON config file whose qrwc section is read (also --config=PATH; else MCP_CONFIG)
+  --config PATH         JSON config file whose qrwc and safety sections are read (also --config=PATH; else MCP_CONFIG)
   -h, --help            print this help and exit
 
 environment (each wins over its qrwc key):
@@ -18,6 +18,7 @@ environment (each wins over its qrwc key):
   NATS_URL              NATS server (default nats://127.0.0.1:4222); NATS_USER, NATS_PASSWORD
   CONNECTOR_LEASE       leader lease in NATS KV for standby replicas (default true)
   HEALTH_HOST, HEALTH_PORT  health and metrics server (default 127.0.0.1:9091; 0 = chosen by the OS)
+  SAFETY_PROTECTED_CONTROLS  protected control patterns, comma-separated (docs/safety.md)
   LOG_LEVEL             pino level (default info)
   LOG_FORMAT            json or text for start-up errors (default: text on a terminal)
 
