@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/server';
-import { serveStdio as sdkServeStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio as sdkServeStdio } from '@modelcontextprotocol/server/stdio';
 import type { StdioServerHandle } from '@modelcontextprotocol/server/stdio';
 import type { Bus } from '@qsys-mcp/bus';
 import { toAppError } from '@qsys-mcp/contracts';
@@ -24,6 +25,7 @@ import type { Health } from './health.js';
 import { createHttpServer, MCP_PATH } from './http.js';
 import type { GatewayHttpServer } from './http.js';
 import { createMcpServerFactory } from './mcp-server.js';
+import { inspectStdin } from './stdio-input.js';
 import type { McpServerFactoryDeps } from './mcp-server.js';
 import { createPolicy, httpAdmitCall, httpAdmitResource, stdioAdmitCall, stdioAdmitResource } from './policy.js';
 import type { StdioCaller } from './policy.js';
@@ -93,6 +95,8 @@ export interface ListenInfo {
 export interface ServeStdioOptions {
   /** Serve over this transport instead of the process's stdin/stdout (tests, sockets). */
   transport?: Transport;
+  /** Read and write these streams instead of the process's stdin and stdout (tests); ignored with `transport`. */
+  streams?: { stdin: Readable; stdout: Writable };
 }
 
 /** A running (or ready to run) gateway. */
@@ -287,8 +291,11 @@ export function createGateway(options: GatewayOptions): Gateway {
           return { refusal };
         },
       );
+      // Tool calls with a `__proto__` argument, seen on the raw lines before the SDK drops the key.
+      const protoArgumentCalls = new Set<string>();
       const factory = createMcpServerFactory({
         ...serverDeps,
+        protoArgumentCalls,
         admitCall: stdioAdmitCall(policy, caller, (tool, clientId, refusal) =>
           auditor.refused({ tool, clientId, requestId: randomUUID(), transport: 'stdio', method: 'tools/call', startedAt: Date.now() }, refusal),
         ),
@@ -298,7 +305,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
       const handle = sdkServeStdio(factory, {
         onerror: (error) => logger.warn({ err: error }, 'MCP stdio error'),
-        ...(stdioOptions.transport === undefined ? {} : { transport: stdioOptions.transport }),
+        transport:
+          stdioOptions.transport ??
+          new StdioServerTransport(
+            inspectStdin(stdioOptions.streams?.stdin ?? process.stdin, protoArgumentCalls),
+            stdioOptions.streams?.stdout ?? process.stdout,
+          ),
       });
       stdioHandles.add(handle);
       return {

@@ -58,6 +58,12 @@ export interface McpServerFactoryDeps {
    * changes the Core. @default records nothing
    */
   auditor?: Auditor;
+  /**
+   * Over stdio: ids (`JSON.stringify`d) of tool calls whose arguments had a `__proto__` key
+   * (`inspectStdin`); each is refused like any unknown key and removed. Over HTTP the guard's
+   * header says the same.
+   */
+  protoArgumentCalls?: Set<string>;
 }
 
 /**
@@ -174,7 +180,9 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
     }
     // A `__proto__` key is an unknown key like any other, though the SDK's parsing dropped it
     // from `args`: the HTTP guard names the calls that had one.
-    const protoIssues = protoArgumentIds(ctx.http?.req?.headers.get(PROTO_ARGUMENTS_HEADER)).has(JSON.stringify(ctx.mcpReq.id)) ? [protoKeyIssue()] : [];
+    const callId = JSON.stringify(ctx.mcpReq.id);
+    const protoFromStdio = deps.protoArgumentCalls?.delete(callId) === true;
+    const protoIssues = protoFromStdio || protoArgumentIds(ctx.http?.req?.headers.get(PROTO_ARGUMENTS_HEADER)).has(callId) ? [protoKeyIssue()] : [];
     const parsed = tool.definition.input.safeParse(args ?? {});
     const patternIssues = parsed.success && componentNamePattern !== undefined ? namePatternIssues(parsed.data, componentNamePattern) : [];
     if (!parsed.success || patternIssues.length > 0 || protoIssues.length > 0) {
