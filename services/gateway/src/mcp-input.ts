@@ -110,6 +110,19 @@ export function hasProtoKey(args: unknown): boolean {
 }
 
 /**
+ * The id (`JSON.stringify`d) of a `tools/call` request, as `JSON.parse` made it, whose
+ * `arguments` hold an own `__proto__` key; undefined for any other message. Used on the raw
+ * body over HTTP and the raw lines over stdio, before the SDK's parsing drops the key.
+ */
+export function protoArgumentCallId(message: unknown): string | undefined {
+  if (message === null || typeof message !== 'object') return undefined;
+  const m = message as { method?: unknown; id?: unknown; params?: unknown };
+  if (m.method !== 'tools/call' || (typeof m.id !== 'string' && typeof m.id !== 'number')) return undefined;
+  const params = m.params !== null && typeof m.params === 'object' ? (m.params as { arguments?: unknown }) : undefined;
+  return hasProtoKey(params?.arguments) ? JSON.stringify(m.id) : undefined;
+}
+
+/**
  * The JSON-RPC ids named in {@link PROTO_ARGUMENTS_HEADER} (`JSON.stringify`d); empty when the
  * header is absent or unreadable.
  */

@@ -8,7 +8,7 @@ import { credentialFromHeaders } from './auth/credentials.js';
 import { AUTH_REASONS } from './auth/errors.js';
 import { readBody, sendJson } from './http-json.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js';
-import { BATCH_PROTOCOL_VERSION, batchAllowed, hasProtoKey, isUtf8ContentType, paramsIssues, PROTO_ARGUMENTS_HEADER, PROTOCOL_VERSION_HEADER } from './mcp-input.js';
+import { BATCH_PROTOCOL_VERSION, batchAllowed, isUtf8ContentType, paramsIssues, PROTO_ARGUMENTS_HEADER, PROTOCOL_VERSION_HEADER, protoArgumentCallId } from './mcp-input.js';
 import type { ParamsIssue } from './mcp-input.js';
 import { jsonRpcErrorOf, RESOURCE_METHODS } from './policy.js';
 import type { Policy } from './policy.js';
@@ -84,7 +84,8 @@ function inspect(body: unknown): Inspected {
     if (msg.method === 'tools/call') {
       const params = msg.params !== null && typeof msg.params === 'object' ? (msg.params as { name?: unknown; arguments?: unknown }) : undefined;
       out.tools.push(typeof params?.name === 'string' ? params.name : '');
-      if (id !== undefined && hasProtoKey(params?.arguments)) out.protoIds.push(JSON.stringify(id));
+      const protoId = protoArgumentCallId(msg);
+      if (protoId !== undefined) out.protoIds.push(protoId);
     } else {
       out.methods.push(msg.method);
       if (out.invalidParams === undefined) {

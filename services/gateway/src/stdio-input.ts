@@ -1,5 +1,5 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { hasProtoKey } from './mcp-input.js';
+import { protoArgumentCallId } from './mcp-input.js';
 
 /** Longest line kept while looking for its end, characters (the SDK's stdio read buffer is 10 MB). */
 const MAX_LINE_CHARS = 10 * 1024 * 1024;
@@ -22,10 +22,8 @@ export function inspectStdin(stdin: Readable, flagged: Set<string>): Readable {
       return;
     }
     for (const m of Array.isArray(message) ? message : [message]) {
-      const r = m as { id?: unknown; method?: unknown; params?: { arguments?: unknown } } | null;
-      if (r !== null && typeof r === 'object' && r.method === 'tools/call' && r.id !== undefined && hasProtoKey(r.params?.arguments)) {
-        flagged.add(JSON.stringify(r.id));
-      }
+      const id = protoArgumentCallId(m);
+      if (id !== undefined) flagged.add(id);
     }
   };
   const transform = new Transform({
