@@ -1,4 +1,4 @@
-import { SetControlsRequestSchema, type ControlState, type ControlWrite, type SetControlsReply, type WriteFailure } from '@qsys-mcp/contracts';
+import { AppError, SetControlsRequestSchema, type ControlState, type ControlWrite, type SetControlsReply, type WriteFailure } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import type { Logger } from '@qsys-mcp/observability';
 import { Budget } from '../budget.js';
@@ -60,8 +60,12 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
     );
     const failed = results.flatMap((r) => r.failed);
     if (failed.length === controls.length) {
-      const [first] = results;
-      throw unknownControls(first?.component ?? '', failed.map((f) => f.control));
+      // Nothing was applied: the whole call failed. Named per component when there are several.
+      const components = [...new Set(failed.map((f) => f.component))];
+      if (components.length === 1) throw unknownControls(components[0] ?? '', failed.map((f) => f.control));
+      throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown controls: ${failed.map((f) => `'${f.component}/${f.control}'`).join(', ')}; none was written`, {
+        details: { failed },
+      });
     }
     const reply: SetControlsReply = { controls: results.flatMap((r) => r.states) };
     if (failed.length > 0) reply.failed = failed;
