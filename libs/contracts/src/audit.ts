@@ -126,6 +126,11 @@ export const AuditEventSchema = z
     error: z.object({ code: z.string().max(64), message: z.string().max(2000) }).strict().optional(),
     /** Writes: each control's value before and after. */
     changes: z.array(AuditChangeSchema).optional(),
+    /**
+     * A write tool called with `dry_run: true`: its checks ran, the Core was not written, and
+     * `changes` is absent (the answer listed what would have changed).
+     */
+    dryRun: z.literal(true).optional(),
     /** Intents: the event id of the `tool_call` event that records the outcome. */
     callEventId: AuditEventIdSchema.optional(),
     /**

@@ -134,6 +134,9 @@ export {
 } from './audit.js';
 export type { AuditEventKind, AuditChange, AuditEvent, AuditQueryRequest, AuditQueryReply } from './audit.js';
 
+export { AUDIT_DRY_RUN_FIELD, DryRunFlagSchema, DryRunChangeSchema, DryRunReplySchema } from './dry-run.js';
+export type { DryRunChange, DryRunReply } from './dry-run.js';
+
 export { QrwcSettingsSchema, SafetyPatternSchema, SafetySettingsSchema } from './config-sections.js';
 export type { QrwcSettings, SafetySettings } from './config-sections.js';
 
