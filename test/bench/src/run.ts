@@ -13,6 +13,7 @@ import { runLoad, type Target } from './load.js';
 import { runSoak, soakTable, type SoakProc } from './soak.js';
 import type { MixEntry } from './open-loop.js';
 import { compareSnapshots, heapSnapshot } from './heap-snapshot.js';
+import { liveReport, measureFanOut, measureLatency, type FanOutResult, type LatencyResult } from './live.js';
 import {
   busTarget,
   httpTarget,
@@ -31,7 +32,7 @@ import {
  * and prints one table of figures measured in the same run (docs/performance.md explains them).
  *
  *   node test/bench/dist/run.js [--duration 5000] [--warmup 1500] [--prewarm 3000] [--prime 1500] [--repeat 1]
- *                               [--only floors,sdk,read,standalone,replicas,write,logging,auditcost,audit]
+ *                               [--only floors,sdk,read,standalone,replicas,write,logging,auditcost,audit,live]
  *                               [--out FILE.md] [--keep-logs] [--profile [--profile-scenario read|write16|idle]]
  *
  * `--prime MS` puts unmeasured load at concurrency 16 on each row's target for MS before its
@@ -46,6 +47,9 @@ import {
  * `--profile` runs the full read path only, with `--cpu-prof` on the gateway and the
  * connector, and prints where their CPU goes.
  *
+ * The `live` section (live.ts) starts a stack of its own (two gateway replicas) after the others:
+ * change → `notifications/resources/updated` latency, and many listens on one gateway.
+ *
  * `--soak MS [--rate 50] [--sample 5000]` runs only the split stack with the audit service under
  * an open-loop mix of reads and writes at a fixed rate for MS and prints every service's RSS
  * and heap at start, middle and end with their slopes over the second half (soak.ts).
@@ -53,8 +57,15 @@ import {
 
 const USAGE = `node test/bench/dist/run.js [options]    (npm run bench -- [options])
   --duration MS --warmup MS --prewarm MS --prime MS --repeat N   window lengths, repeats
-  --only floors,sdk,read,standalone,replicas,write,logging,auditcost,audit
+  --only floors,sdk,read,standalone,replicas,write,logging,auditcost,audit,live
+      (with --ab: read,write1,write16)
   --out FILE.md --keep-logs
+  --live-samples N (200) --live-listeners N (1000) --live-changes N (50) --live-poll MS (100)
+      the live section (own stack: nats-server, simulator, connector, two gateways): a change
+      made on the simulator (QRC Component.Set from another client) to the
+      notifications/resources/updated of a subscriptions/listen on replica B (default
+      coalescing) and on replica A (MCP_LIVE_UPDATES_COALESCE_MS=0), N samples each; then
+      N listens on replica B: RSS per listener, gateway CPU per delivered notification
   --profile [--profile-scenario read|write16|idle]              --cpu-prof on gateway, connector, simulator
   --ab DIR_A,DIR_B [--ab-env-a K=V,...] [--ab-env-b ...] [--ab-node-a FLAGS] [--ab-node-b FLAGS]
   --soak MS [--rate N] [--sample MS] [--soak-snapshots]
@@ -87,6 +98,10 @@ const { values: opts } = parseArgs({
     rate: { type: 'string', default: '50' },
     sample: { type: 'string', default: '5000' },
     'soak-snapshots': { type: 'boolean', default: false },
+    'live-samples': { type: 'string', default: '200' },
+    'live-listeners': { type: 'string', default: '1000' },
+    'live-changes': { type: 'string', default: '50' },
+    'live-poll': { type: 'string', default: '100' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -240,6 +255,8 @@ interface SplitOptions {
   gatewayNodeArgs?: string[];
   /** Extra node flags of the connector (`--heapsnapshot-signal=SIGUSR2`). */
   connectorNodeArgs?: string[];
+  /** Extra variables of the connector (`QSYS_POLL_RATE_MS`). */
+  connectorEnv?: Record<string, string>;
 }
 
 /** The simulator, a connector and a gateway over the given nats-server, the Core live. */
@@ -260,7 +277,7 @@ async function startSplit(options: SplitOptions) {
     script: 'services/connector/dist/main.js',
     ...at,
     nodeArgs: [...nodeArgs, ...(options.connectorNodeArgs ?? [])],
-    env: { NATS_URL: nats.url, QSYS_CORE_ID: coreId, QSYS_HOST: '127.0.0.1', QSYS_PORT: simPort, QSYS_SECURE: 'false', LOG_LEVEL: 'info' },
+    env: { NATS_URL: nats.url, QSYS_CORE_ID: coreId, QSYS_HOST: '127.0.0.1', QSYS_PORT: simPort, QSYS_SECURE: 'false', LOG_LEVEL: 'info', ...options.connectorEnv },
   });
   stopAll.push(connector);
   const gateway = await startGateway('gateway', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: `gw-${coreId}`, QSYS_CORE_ID: coreId, ...options.gatewayEnv }, { nodeArgs: [...nodeArgs, ...(options.gatewayNodeArgs ?? [])], ...at });
@@ -303,7 +320,7 @@ async function abMode(roots: string[]): Promise<void> {
     if (Object.keys(env).length > 0 && names[i] !== undefined) names[i] = `${names[i]} ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`;
   });
   for (const st of stacks) for (const bodies of [READ, WRITE_1, WRITE_16]) await warm(st.gwUrl, bodies);
-  const scenarios: Array<[string, string, number, Buffer[]]> = [
+  const allScenarios: Array<[string, string, number, Buffer[]]> = [
     ['read', 'full path read: get_component', 1, READ],
     ['read', 'full path read: get_component', 16, READ],
     ['read', 'full path read: get_component', 64, READ],
@@ -311,6 +328,7 @@ async function abMode(roots: string[]): Promise<void> {
     ['write16', 'full path write: set_controls, 16 controls', 1, WRITE_16],
     ['write16', 'full path write: set_controls, 16 controls', 16, WRITE_16],
   ];
+  const scenarios = allScenarios.filter(([id]) => only === undefined || only.has(id));
   const all: Row[] = [];
   for (let round = 1; round <= repeat; round++) {
     log(`--- round ${round} of ${repeat}`);
@@ -428,6 +446,53 @@ async function soakMode(soakMs: number): Promise<void> {
   writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ machine: m, rate, soakMs, sampleMs, load: result.load, samples: result.samples }, null, 2));
   writeFileSync(join(resultsDir, `${stamp}.md`), text);
   if (opts.out !== undefined) writeFileSync(opts.out, text);
+  log(`results in test/bench/results/${stamp}.{json,md}`);
+}
+
+/** The gateway's `MCP_LIVE_UPDATES_COALESCE_MS` default (services/gateway/src/event-bus.ts), for the pacing of the changes. */
+const DEFAULT_COALESCE_MS = 250;
+
+/**
+ * The `live` section (live.ts): nats-server, the simulator, a connector with the AutoPoll period
+ * of `--live-poll`, gateway A (`MCP_LIVE_UPDATES_COALESCE_MS=0`) and gateway B (the default
+ * coalescing). Latency of a change made on the simulator to a listen on B, then on A; then
+ * `--live-listeners` listens on B.
+ */
+async function liveMode(): Promise<void> {
+  const m = machine();
+  log(`machine: ${JSON.stringify(m)}\nlogs in ${await logDir()}`);
+  const pollRateMs = Number(opts['live-poll']);
+  const samples = Number(opts['live-samples']);
+  const nats = await startNats();
+  stopAll.push(nats);
+  const stack = await startSplit({ nats, gatewayEnv: { MCP_LIVE_UPDATES_COALESCE_MS: '0' }, connectorEnv: { QSYS_POLL_RATE_MS: String(pollRateMs) } });
+  const gatewayA = { ...stack.gateway, name: 'gateway A' };
+  const gatewayB = { ...(await startGateway('gateway B', { NATS_URL: nats.url, GATEWAY_INSTANCE_ID: 'gw-b' })), name: 'gateway B' };
+  await waitLive(gatewayB.url);
+  const procs = [gatewayA, gatewayB, stack.connector, nats, stack.sim];
+  const common = { simWsUrl: stack.simWsUrl, natsUrl: nats.url, core: 'main', component: 'Main Gain', control: 'gain', pollRateMs, procs, log };
+  const latency: LatencyResult[] = [];
+  for (const [gateway, coalesceMs] of [[gatewayB, DEFAULT_COALESCE_MS], [gatewayA, 0]] as const) {
+    // JIT warm-up of the path, not reported.
+    await measureLatency({ ...common, gateway, coalesceMs, samples: 20 });
+    const r = await measureLatency({ ...common, gateway, coalesceMs, samples });
+    log(`live latency on ${gateway.name} (coalesce ${coalesceMs} ms): p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, ${r.samples} samples, ${r.missed} missed`);
+    latency.push(r);
+  }
+  let fanOut: FanOutResult | undefined;
+  const listeners = Number(opts['live-listeners']);
+  if (listeners > 0) {
+    fanOut = await measureFanOut({ ...common, gateway: gatewayB, coalesceMs: DEFAULT_COALESCE_MS, listeners, changes: Number(opts['live-changes']) });
+    log(`live fan-out: ${JSON.stringify(fanOut)}`);
+  }
+  const text = ['## Machine', machineText(m), '', '## Live updates', liveReport(latency, fanOut, pollRateMs), ''].join('\n');
+  console.log(text);
+  const resultsDir = join(REPO_ROOT, 'test/bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = `live-${m.date.replace(/[:.]/g, '-')}`;
+  writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify({ machine: m, pollRateMs, samples, latency, fanOut }, null, 2));
+  writeFileSync(join(resultsDir, `${stamp}.md`), text);
+  if (opts.out !== undefined) writeFileSync(opts.out.replace(/(\.md)?$/, '-live.md'), text);
   log(`results in test/bench/results/${stamp}.{json,md}`);
 }
 
@@ -653,7 +718,15 @@ try {
   if (opts.soak !== undefined) await soakMode(Number(opts.soak));
   else if (opts.profile) await profileMode();
   else if (opts.ab !== undefined) await abMode(opts.ab.split(','));
-  else await benchMode();
+  else {
+    const others = only === undefined || [...only].some((section) => section !== 'live');
+    if (others) await benchMode();
+    if (wanted('live')) {
+      // The live section runs on a stack of its own, with nothing else running.
+      for (const p of stopAll.splice(0).reverse()) await p.stop(5000);
+      await liveMode();
+    }
+  }
 } finally {
   for (const p of stopAll.reverse()) await p.stop(5000);
   // Process logs, the JetStream store and the SQLite files of the run.
