@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CoreIdSchema, QrwcSettingsSchema, SafetyPatternSchema, SafetySettingsSchema, type QrwcSettings, type SafetySettings } from '@qsys-mcp/contracts';
 import { parseFlags } from '@qsys-mcp/observability';
 import type { SafetyRules } from './safety.js';
+import { SafetyLimitsVariableSchema, SafetyMaxStepVariableSchema, safetyKeysAt } from './safety-env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,6 +70,10 @@ const EnvSchema = z.object({
       .pipe(z.array(SafetyPatternSchema))
       .optional(),
   ),
+  /** Safety limits: a JSON array of `{match,min,max}` or `pattern=min..max` entries separated by `;`; replaces `safety.limits`. */
+  SAFETY_LIMITS: env(SafetyLimitsVariableSchema.optional()),
+  /** Max steps: a JSON array of `{match,step,minRampSeconds}` or `pattern=step@minRampSeconds` entries separated by `;`; replaces `safety.maxStep`. */
+  SAFETY_MAX_STEP: env(SafetyMaxStepVariableSchema.optional()),
   LOG_LEVEL: env(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -224,7 +229,7 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pr
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      const known = Object.keys((prefix[0] === 'safety' ? SafetySettingsSchema : QrwcSettingsSchema).shape).join(', ');
+      const known = (safetyKeysAt(path) ?? Object.keys(QrwcSettingsSchema.shape)).join(', ');
       return issue.keys.map((k) => `${pathOf([...path, k])}: expected one of the keys ${known}, got an unknown key`);
     }
     const secret = path.some((k) => typeof k === 'string' && SECRET.has(k));
@@ -381,11 +386,45 @@ export function loadConfig(environment: Env, options: ConnectorConfigOptions = {
     natsInboxPrefix: e.NATS_INBOX_PREFIX,
     instanceId: e.CONNECTOR_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,
-    safety: Object.freeze({
-      protectedControls: Object.freeze([...(e.SAFETY_PROTECTED_CONTROLS ?? safety?.protectedControls ?? [])]),
-      limits: Object.freeze((safety?.limits ?? []).map((l) => Object.freeze({ ...l }))),
-      maxStep: Object.freeze((safety?.maxStep ?? []).map((l) => Object.freeze({ ...l }))),
-    }),
+    safety: mergeSafety(e, safety),
   };
   return Object.freeze({ ...config, core: Object.freeze(config.core), breaker: Object.freeze(config.breaker), lease: Object.freeze(config.lease), health: Object.freeze(config.health) });
+}
+
+/** The rules: each `SAFETY_*` variable replaces its list of the file's section; frozen. */
+function mergeSafety(e: Pick<z.output<typeof EnvSchema>, 'SAFETY_PROTECTED_CONTROLS' | 'SAFETY_LIMITS' | 'SAFETY_MAX_STEP'>, safety: z.output<typeof SafetySettingsSchema> | undefined): SafetyRules {
+  return Object.freeze({
+    protectedControls: Object.freeze([...(e.SAFETY_PROTECTED_CONTROLS ?? safety?.protectedControls ?? [])]),
+    limits: Object.freeze((e.SAFETY_LIMITS ?? safety?.limits ?? []).map((l) => Object.freeze({ ...l }))),
+    maxStep: Object.freeze((e.SAFETY_MAX_STEP ?? safety?.maxStep ?? []).map((l) => Object.freeze({ ...l }))),
+  });
+}
+
+const SafetyEnvSchema = EnvSchema.pick({ SAFETY_PROTECTED_CONTROLS: true, SAFETY_LIMITS: true, SAFETY_MAX_STEP: true });
+
+/**
+ * Reads the safety rules again, as {@link loadConfig} does at start (the `safety` section of the
+ * config file, then the `SAFETY_*` variables), for a reload (SIGHUP): nothing else of the
+ * configuration is read. With `options.safety` (the standalone process passes the section it
+ * read) no file is read; without a file and without it, only the variables count.
+ * @throws ConfigError listing every problem of the section and of the variables.
+ */
+export function loadSafetyRules(environment: Env, options: ConnectorConfigOptions = {}): SafetyRules {
+  const problems: string[] = [];
+  const parsed = SafetyEnvSchema.safeParse(environment, { reportInput: true });
+  if (!parsed.success) problems.push(...describeIssues(parsed.error.issues, [], (path, input) => (path.length === 1 ? environment[String(path[0])] : input)));
+  let safety: z.output<typeof SafetySettingsSchema> | undefined;
+  if (options.safety !== undefined) {
+    const given = SafetySettingsSchema.safeParse(options.safety, { reportInput: true });
+    if (given.success) safety = given.data;
+    else problems.push(...describeIssues(given.error.issues, ['safety'], (_p, input) => input));
+  } else {
+    const configPath = options.configPath ?? (environment.MCP_CONFIG || undefined);
+    if (configPath !== undefined) {
+      const json = readJsonObject(configPath, problems);
+      if (json !== undefined) safety = readSection(json, 'safety', SafetySettingsSchema, environment, problems);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return mergeSafety(parsed.data, safety);
 }

@@ -25,7 +25,7 @@ import type { BreakerOptions } from './breaker.js';
 import type { LiveStateOptions } from './live-state.js';
 import { ConnectorMetrics } from './metrics.js';
 import { RedundantClient } from './redundant-client.js';
-import { NO_SAFETY_RULES, compileSafety } from './safety.js';
+import { NO_SAFETY_RULES, compileSafety, type Safety } from './safety.js';
 
 /** Version reported to the NATS services framework. */
 export const CONNECTOR_VERSION = '0.1.0';
@@ -43,6 +43,11 @@ export interface ConnectorDeps {
   metrics?: ConnectorMetrics;
   /** Live state settings; override `config.core.pollRateMs` (tests). */
   liveState?: Omit<LiveStateOptions, 'onChanges'>;
+  /**
+   * The safety envelope to check (main.ts passes one that SIGHUP reloads, kept across lease
+   * changes). @default compiled once from `config.safety`
+   */
+  safety?: Safety;
 }
 
 /** A running connector. */
@@ -111,8 +116,8 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
     onBreakerChange: (change) => bus.publish(coreEventSubject(coreId, CORE_EVENT_KINDS.breaker), { coreId, time: now(), ...change }),
   });
 
-  // The safety envelope's patterns are compiled once, here.
-  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs, metrics, safety: compileSafety(config.safety ?? NO_SAFETY_RULES) };
+  // The safety envelope's patterns are compiled once, here (or at each reload, by the caller's).
+  const handlerDeps: HandlerDeps = { session, logger, requestTimeoutMs: core.requestTimeoutMs, metrics, safety: deps.safety ?? compileSafety(config.safety ?? NO_SAFETY_RULES) };
   const handlers: Record<CoreOperation, EndpointHandler> = {
     [CORE_OPERATIONS.status]: createStatusHandler({ ...handlerDeps, coreId, host: core.host, port: core.port, pair: redundant }),
     [CORE_OPERATIONS.listComponents]: createListComponentsHandler(handlerDeps),

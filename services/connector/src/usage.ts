@@ -19,10 +19,16 @@ environment (each wins over its qrwc key):
   CONNECTOR_LEASE       leader lease in NATS KV for standby replicas (default true)
   HEALTH_HOST, HEALTH_PORT  health and metrics server (default 127.0.0.1:9091; 0 = chosen by the OS)
   SAFETY_PROTECTED_CONTROLS  protected control patterns, comma-separated (docs/safety.md)
+  SAFETY_LIMITS         safety limits: pattern=min..max entries separated by ; (Main Gain/gain=-60..-6),
+                        or a JSON array of {"match","min","max"}; replaces safety.limits
+  SAFETY_MAX_STEP       max steps: pattern=step@minRampSeconds entries separated by ; (*/gain=6@2),
+                        or a JSON array of {"match","step","minRampSeconds"}; replaces safety.maxStep
   LOG_LEVEL             pino level (default info)
   LOG_FORMAT            json or text for start-up errors (default: text on a terminal)
 
 At start the connector waits for NATS (not ready meanwhile), logging every few seconds.
+SIGHUP reloads the safety rules (the file's safety section and the SAFETY_* variables) without
+a restart; invalid rules are logged with every problem and the rules in force are kept.
 Every setting: docs/configuration.md. Exit codes: 0 after --help or a clean stop, 2 on an
 invalid configuration or an unknown flag, 1 on a port in use or a failed start.
 `;
