@@ -344,21 +344,24 @@ interface Quiet {
 }
 
 /**
- * Watches a process for `ms`: its CPU, its VmRSS every 250 ms (median: one sample falls before
- * or after a collection) and V8's heap in use every 500 ms (the lowest: the nearest the samples
- * come to the live heap).
+ * Watches a process for `ms`: its CPU and its VmRSS every 250 ms (median: one sample falls
+ * before or after a collection); then, outside the CPU window (a scrape costs the service CPU),
+ * V8's heap in use 4 times 250 ms apart (the lowest: the nearest the samples come to the live heap).
  */
 async function quiet(pid: number, metricsUrl: string, ms: number): Promise<Quiet> {
   const c0 = cpuNs(pid);
   const t0 = performance.now();
   const rss: number[] = [];
-  const heap: number[] = [];
-  for (let i = 0; performance.now() - t0 < ms; i++) {
+  while (performance.now() - t0 < ms) {
     rss.push(rssKb(pid) / 1024);
-    if (i % 2 === 0) heap.push(await heapUsedMb(metricsUrl));
     await pause(250);
   }
   const cpuMsPerSec = (cpuNs(pid) - c0) / 1e6 / ((performance.now() - t0) / 1000);
+  const heap: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    heap.push(await heapUsedMb(metricsUrl));
+    await pause(250);
+  }
   return { cpuMsPerSec, rssMb: quantile(Float64Array.from(rss).sort(), 0.5), heapMb: Math.min(...heap.filter(Number.isFinite)) };
 }
 
@@ -480,7 +483,7 @@ export function liveReport(latency: LatencyResult[], fanOut: FanOutResult | unde
       `| opened (acknowledged) / time to open, 50 at a time | ${r.opened} / ${f(r.openMs, 0)} ms |`,
       `| gateway RSS before → with the listens open (median of 4 s of samples, 2 s after) | ${f(r.rssBeforeMb)} → ${f(r.rssAfterOpenMb)} MB |`,
       `| **RSS growth per listener** | **${f(r.rssGrowthPerListenerKb)} KB** |`,
-      `| gateway heap in use before → with the listens open (lowest of 8 samples) | ${f(r.heapBeforeMb)} → ${f(r.heapAfterOpenMb)} MB (${f(((r.heapAfterOpenMb - r.heapBeforeMb) * 1024) / Math.max(1, r.opened))} KB per listener) |`,
+      `| gateway heap in use before → with the listens open (lowest of 4 samples) | ${f(r.heapBeforeMb)} → ${f(r.heapAfterOpenMb)} MB (${f(((r.heapAfterOpenMb - r.heapBeforeMb) * 1024) / Math.max(1, r.opened))} KB per listener) |`,
       `| gateway RSS / heap in use after the listens closed | ${f(r.rssAfterCloseMb)} / ${f(r.heapAfterCloseMb)} MB |`,
       `| gateway CPU idle (no change of the listened component), before → with the listens open | ${f(r.idleCpuMsPerSecBefore, 2)} → ${f(r.idleCpuMsPerSecWith, 2)} ms/s |`,
       `| changes / notifications expected / delivered | ${r.changes} / ${r.expected} / ${r.delivered} |`,

@@ -127,7 +127,8 @@ export async function measure(options: MeasureOptions): Promise<Row> {
   return row;
 }
 
-function median(values: number[]): number {
+/** The median of the finite values (NaN when there is none). */
+export function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);

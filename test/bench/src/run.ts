@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { coreTripsPerCall, waitLive } from './mcp.js';
-import { aggregate, measure, type Row } from './measure.js';
+import { aggregate, measure, median, type Row } from './measure.js';
 import { cpuNs, freePort, hwmKb, logDir, REPO_ROOT, rssKb, startNats, startNode, type NatsProc, type Proc } from './procs.js';
 import { ratios } from './ratios.js';
 import { auditFigures, AuditWatch } from './audit.js';
@@ -355,6 +355,18 @@ async function abMode(roots: string[]): Promise<void> {
     fig('p99 ms', (r) => r.p99, 2);
     for (const proc of ['gateway', 'connector', 'nats', 'sim']) fig(`${proc} CPU ms/call`, (r) => r.cpuMsPerCall[proc] ?? Number.NaN, 3);
     fig('total CPU ms/call', (r) => r.cpuTotalMsPerCall, 3);
+    // B ÷ A of each round (the two windows run back to back), which drift between rounds does not move.
+    const perRound = (pick: (r: Row) => number): number[] => {
+      const wa = all.filter((w) => w.id === `${id}-c${c}-0`);
+      const wb = all.filter((w) => w.id === `${id}-c${c}-1`);
+      return wa.map((w, k) => (wb[k] === undefined ? Number.NaN : pick(wb[k]) / pick(w))).filter(Number.isFinite).sort((x, y) => x - y);
+    };
+    const gw = perRound((r) => r.cpuMsPerCall.gateway ?? Number.NaN);
+    if (gw.length > 0) {
+      lines.push(`| ${label} | ${c} | gateway CPU ms/call, B ÷ A of each round: median (min–max; rounds) | | | ${median(gw).toFixed(2)} (${gw[0]!.toFixed(2)}–${gw.at(-1)!.toFixed(2)}; ${gw.map((x) => x.toFixed(2)).join(' ')}) |`);
+    }
+    const other = [0, 1].map((i) => all.filter((w) => w.id === `${id}-c${c}-${i}`).map((w) => w.otherCores));
+    lines.push(`| ${label} | ${c} | other load, cores (median of the windows) | ${other.map((o) => median(o).toFixed(2)).join(' | ')} | |`);
   }
   const text = [
     '## Machine',
