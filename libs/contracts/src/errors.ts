@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   CIRCUIT_OPEN: { status: 503, jsonRpc: -32603, retryable: true, hint: 'Wait until details.nextAttemptAt or reset the breaker.' },
   UNKNOWN_CORE: { status: 404, jsonRpc: -32602, retryable: false, hint: 'Use a configured core id.' },
   AUDIT_UNAVAILABLE: { status: 503, jsonRpc: -32603, retryable: true, hint: 'The audit trail (the JetStream stream AUDIT or the audit service) is unavailable; retry when NATS and the audit service are back.' },
+  UNDO_CONFLICT: { status: 409, jsonRpc: -32603, retryable: false, hint: 'A control to undo was changed since your write (details.changedBy and details.changedAt say who and when, when the audit trail knows): nothing was undone; read the control and decide, or set it yourself.' },
+  UNDO_NOT_POSSIBLE: { status: 409, jsonRpc: -32603, retryable: false, hint: 'The audit trail holds fewer of your writes than steps on this core, or not the value a write replaced (details.reason): nothing was undone; call with fewer steps, or set the control yourself.' },
   BUS_NO_RESPONDERS: { status: 503, jsonRpc: -32603, retryable: true, hint: 'No service answers this subject; start it or check its NATS connection.' },
   BUS_TIMEOUT: { status: 504, jsonRpc: -32603, retryable: true, hint: 'The service did not answer before the deadline.' },
   BUS_CLOSED: { status: 503, jsonRpc: -32603, retryable: true, hint: 'The connection to the message bus is closed or reconnecting.' },

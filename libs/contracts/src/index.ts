@@ -137,6 +137,9 @@ export type { AuditEventKind, AuditChange, AuditEvent, AuditQueryRequest, AuditQ
 export { AUDIT_DRY_RUN_FIELD, DryRunFlagSchema, DryRunChangeSchema, DryRunReplySchema } from './dry-run.js';
 export type { DryRunChange, DryRunReply } from './dry-run.js';
 
+export { MAX_UNDO_STEPS, UndoInputSchema, UndoOutputSchema, UndoneWriteSchema } from './undo.js';
+export type { UndoInput, UndoOutput, UndoneWrite } from './undo.js';
+
 export { QrwcSettingsSchema, SafetyPatternSchema, SafetySettingsSchema } from './config-sections.js';
 export type { QrwcSettings, SafetySettings } from './config-sections.js';
 

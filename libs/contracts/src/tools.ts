@@ -12,6 +12,7 @@ import {
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
 import { GetChangesInputSchema, GetChangesOutputSchema, WatchInputSchema, WatchOutputSchema } from './change-feed.js';
 import { GetRoomInputSchema, GetRoomOutputSchema, ListCoresInputSchema, ListCoresOutputSchema } from './room.js';
+import { UndoInputSchema, UndoOutputSchema } from './undo.js';
 import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, FreeFormObjectSchema, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
 
 /** Scopes a credential may carry. */
@@ -284,6 +285,17 @@ export const TOOLS = {
     scope: SCOPES.read,
     // The same cursor answers the same changes while they are kept.
     annotations: READ,
+  },
+  'qsys.undo': {
+    name: 'qsys.undo',
+    title: 'Undo my last writes',
+    description:
+      "Revert your own last writes (steps, default 1, newest first) to the values they replaced, from the audit trail, through the same checks as any write. Refused, naming who and when, when someone else changed one of those controls since. qsys.undo is itself a write: undoing it redoes.",
+    input: UndoInputSchema,
+    output: UndoOutputSchema,
+    scope: SCOPES.write,
+    // Undoing twice redoes: not idempotent. It only restores values the client itself replaced.
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   },
   'system.reset_circuit_breaker': {
     name: 'system.reset_circuit_breaker',

@@ -37,6 +37,7 @@ import { createCoresToolHandlers } from './tools/cores.js';
 import { createRoomToolHandlers } from './tools/room.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
+import { createUndoToolHandlers } from './tools/undo.js';
 
 /** Version of the gateway, reported in `serverInfo` and health. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -198,6 +199,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createRoomToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createCoresToolHandlers({ bus, callCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
+    ...createUndoToolHandlers({ callCore, queryAudit, defaultCore: config.defaultCore, auditEnabled: config.audit.enabled }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
   const serverDeps: Omit<McpServerFactoryDeps, 'admitCall' | 'admitResource'> = {
