@@ -271,7 +271,7 @@ describe('walking skeleton over real NATS', () => {
   it('serves the same tools over stdio', async () => {
     stdio = await connectStdioClient('services/gateway/dist/main.js', { NATS_URL: nats.url, QSYS_CORE_ID: 'main', GATEWAY_INSTANCE_ID: 'gw-stdio' });
     const { tools } = await stdio.client.listTools();
-    expect(tools).toHaveLength(16);
+    expect(tools).toHaveLength(21);
     ok(await callTool(stdio.client, 'qsys.set_control', { component_name: 'Zone 2 Gain', control_name: 'mute', value: true }));
     await waitFor(() => qrwc.components['Zone 2 Gain']?.controls.mute?.state.Value === 1, { what: 'QRWC to see the mute' });
     const read = ok(await callTool(stdio.client, 'qsys.get_component', { component_name: 'Zone 2 Gain', controls: ['mute'] }));

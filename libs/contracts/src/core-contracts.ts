@@ -16,6 +16,14 @@ import {
   SetNamedControlReplySchema,
   SetNamedControlRequestSchema,
 } from './connector.js';
+import {
+  ListSnapshotsReplySchema,
+  ListSnapshotsRequestSchema,
+  LoadSnapshotReplySchema,
+  LoadSnapshotRequestSchema,
+  SaveSnapshotReplySchema,
+  SaveSnapshotRequestSchema,
+} from './snapshots.js';
 import type { CoreOperation } from './subjects.js';
 
 /** Request and reply schema of one connector operation; both sides import the same pair. */
@@ -34,6 +42,9 @@ export const CORE_CONTRACTS = {
   'named.get': { request: GetNamedControlsRequestSchema, reply: ControlsReplySchema },
   'named.set': { request: SetNamedControlRequestSchema, reply: SetNamedControlReplySchema },
   'breaker.reset': { request: ResetBreakerRequestSchema, reply: ResetBreakerReplySchema },
+  'snapshot.list': { request: ListSnapshotsRequestSchema, reply: ListSnapshotsReplySchema },
+  'snapshot.load': { request: LoadSnapshotRequestSchema, reply: LoadSnapshotReplySchema },
+  'snapshot.save': { request: SaveSnapshotRequestSchema, reply: SaveSnapshotReplySchema },
 } as const satisfies Record<CoreOperation, CoreContract>;
 
 export type CoreRequest<Op extends CoreOperation> = z.infer<(typeof CORE_CONTRACTS)[Op]['request']>;

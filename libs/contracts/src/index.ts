@@ -199,3 +199,39 @@ export {
   ListedCoreSchema,
 } from './room.js';
 export type { GetRoomInput, GetRoomOutput, RoomComponent, ListCoresInput, ListCoresOutput, ListedCore } from './room.js';
+
+export {
+  SNAPSHOT_COMPONENT_TYPE,
+  MAX_SNAPSHOT_NUMBER,
+  SNAPSHOT_DRY_RUN_NOTE,
+  SnapshotNumberSchema,
+  SnapshotBankSchema,
+  ListSnapshotsRequestSchema,
+  ListSnapshotsReplySchema,
+  LoadSnapshotRequestSchema,
+  LoadSnapshotReplySchema,
+  SaveSnapshotRequestSchema,
+  SaveSnapshotReplySchema,
+  ListSnapshotsInputSchema,
+  ListedSnapshotBankSchema,
+  ListSnapshotsOutputSchema,
+  LoadSnapshotInputSchema,
+  LoadSnapshotOutputSchema,
+  SaveSnapshotInputSchema,
+  SaveSnapshotOutputSchema,
+} from './snapshots.js';
+export type {
+  SnapshotBank,
+  ListSnapshotsRequest,
+  ListSnapshotsReply,
+  LoadSnapshotRequest,
+  LoadSnapshotReply,
+  SaveSnapshotRequest,
+  SaveSnapshotReply,
+  ListSnapshotsInput,
+  ListSnapshotsOutput,
+  LoadSnapshotInput,
+  LoadSnapshotOutput,
+  SaveSnapshotInput,
+  SaveSnapshotOutput,
+} from './snapshots.js';

@@ -10,6 +10,9 @@ export const CORE_OPERATIONS = {
   getNamedControls: 'named.get',
   setNamedControl: 'named.set',
   resetBreaker: 'breaker.reset',
+  listSnapshots: 'snapshot.list',
+  loadSnapshot: 'snapshot.load',
+  saveSnapshot: 'snapshot.save',
 } as const;
 export type CoreOperation = (typeof CORE_OPERATIONS)[keyof typeof CORE_OPERATIONS];
 

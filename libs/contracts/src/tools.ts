@@ -12,6 +12,14 @@ import {
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
 import { GetChangesInputSchema, GetChangesOutputSchema, WatchInputSchema, WatchOutputSchema } from './change-feed.js';
 import { GetRoomInputSchema, GetRoomOutputSchema, ListCoresInputSchema, ListCoresOutputSchema } from './room.js';
+import {
+  ListSnapshotsInputSchema,
+  ListSnapshotsOutputSchema,
+  LoadSnapshotInputSchema,
+  LoadSnapshotOutputSchema,
+  SaveSnapshotInputSchema,
+  SaveSnapshotOutputSchema,
+} from './snapshots.js';
 import { UndoInputSchema, UndoOutputSchema } from './undo.js';
 import { AUDIT_EVENT_KINDS, AuditQueryReplySchema, DEFAULT_AUDIT_QUERY_LIMIT, FreeFormObjectSchema, MAX_AUDIT_QUERY_LIMIT, type AuditEventKind } from './audit.js';
 
@@ -285,6 +293,40 @@ export const TOOLS = {
     scope: SCOPES.read,
     // The same cursor answers the same changes while they are kept.
     annotations: READ,
+  },
+  'qsys.list_snapshots': {
+    name: 'qsys.list_snapshots',
+    title: 'List snapshot banks',
+    description:
+      'The snapshot banks of the design (components of type snapshot_controller) with their bank_count: qsys.load_snapshot and qsys.save_snapshot take bank 1..bank_count. Read from the catalog (no Core round trip).',
+    input: ListSnapshotsInputSchema,
+    output: ListSnapshotsOutputSchema,
+    scope: SCOPES.read,
+    annotations: READ,
+  },
+  'qsys.load_snapshot': {
+    name: 'qsys.load_snapshot',
+    title: 'Load a snapshot',
+    description:
+      'Recall snapshot `bank` (1-based) of the snapshot bank `bank_name` (Snapshot.Load): every control the snapshot stores takes its stored value, ramping over ramp_time seconds. With dry_run: true, every check runs and nothing is sent to the Core (QRC cannot tell which controls a snapshot stores, so changes is empty; see note).',
+    input: LoadSnapshotInputSchema,
+    output: LoadSnapshotOutputSchema,
+    scope: SCOPES.write,
+    // Overwrites many controls at once with values the caller cannot read first, and each load
+    // recalls again (restarting ramps, undoing changes made since): destructive, not idempotent.
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  },
+  'qsys.save_snapshot': {
+    name: 'qsys.save_snapshot',
+    title: 'Save a snapshot',
+    description:
+      "Store the current values of the controls of snapshot bank `bank_name` in its snapshot `bank` (Snapshot.Save), replacing what it held: the design's stored snapshot changes, not the controls.",
+    input: SaveSnapshotInputSchema,
+    output: SaveSnapshotOutputSchema,
+    scope: SCOPES.write,
+    // Replaces the stored snapshot, which cannot be read back first: destructive. Saving again
+    // with nothing changed stores the same values: idempotent.
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   },
   'qsys.undo': {
     name: 'qsys.undo',

@@ -21,6 +21,9 @@ import { createGetNamedControlsHandler } from './handlers/named-get.js';
 import { createSetNamedControlHandler } from './handlers/named-set.js';
 import { createStatusHandler } from './handlers/status.js';
 import { createResetBreakerHandler } from './handlers/breaker-reset.js';
+import { createListSnapshotsHandler } from './handlers/snapshot-list.js';
+import { createLoadSnapshotHandler } from './handlers/snapshot-load.js';
+import { createSaveSnapshotHandler } from './handlers/snapshot-save.js';
 import type { BreakerOptions } from './breaker.js';
 import type { LiveStateOptions } from './live-state.js';
 import { ConnectorMetrics } from './metrics.js';
@@ -127,6 +130,9 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
     [CORE_OPERATIONS.getNamedControls]: createGetNamedControlsHandler(handlerDeps),
     [CORE_OPERATIONS.setNamedControl]: createSetNamedControlHandler(handlerDeps),
     [CORE_OPERATIONS.resetBreaker]: createResetBreakerHandler({ ...handlerDeps, coreId }),
+    [CORE_OPERATIONS.listSnapshots]: createListSnapshotsHandler(handlerDeps),
+    [CORE_OPERATIONS.loadSnapshot]: createLoadSnapshotHandler(handlerDeps),
+    [CORE_OPERATIONS.saveSnapshot]: createSaveSnapshotHandler(handlerDeps),
   };
 
   const service: ServiceHandle = await bus.serve({

@@ -35,9 +35,9 @@ import { createChangeFeedToolHandlers } from './tools/change-feed.js';
 import { createQsysToolHandlers } from './tools/qsys.js';
 import { createCoresToolHandlers } from './tools/cores.js';
 import { createRoomToolHandlers } from './tools/room.js';
+import { createSnapshotToolHandlers } from './tools/snapshots.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
-import { createUndoToolHandlers } from './tools/undo.js';
 
 /** Version of the gateway, reported in `serverInfo` and health. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -197,9 +197,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createQsysToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createChangeFeedToolHandlers({ feed, callCore, defaultCore: config.defaultCore }),
     ...createRoomToolHandlers({ callCore, defaultCore: config.defaultCore }),
+    ...createSnapshotToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createCoresToolHandlers({ bus, callCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
-    ...createUndoToolHandlers({ callCore, queryAudit, defaultCore: config.defaultCore, auditEnabled: config.audit.enabled }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
   const serverDeps: Omit<McpServerFactoryDeps, 'admitCall' | 'admitResource'> = {

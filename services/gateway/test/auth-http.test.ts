@@ -57,7 +57,7 @@ describe('authentication over HTTP', () => {
 
   it.each<Era>(['legacy', 'auto'])('lets a client without credentials connect, list tools and call the anonymous tools (era %s)', async (era) => {
     const client = await h.connect(era);
-    expect((await client.listTools()).tools).toHaveLength(16);
+    expect((await client.listTools()).tools).toHaveLength(21);
     const ping = await client.callTool({ name: 'system.ping', arguments: {} });
     expect(ping.isError).toBeFalsy();
     const health = await client.callTool({ name: 'system.health', arguments: {} });

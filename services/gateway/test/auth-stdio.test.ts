@@ -52,7 +52,7 @@ describe.each<Era>(['legacy', 'auto'])('authentication over stdio (client era %s
     const h = await startStdioAuth(`${ADMIN_KEY}-typo`);
     try {
       const client = await h.connectStdio(era);
-      expect((await client.listTools()).tools).toHaveLength(16);
+      expect((await client.listTools()).tools).toHaveLength(21);
       for (const call of [WRITE, { name: 'system.ping', arguments: {} }]) {
         const err = await protocolErrorOf(client.callTool(call));
         expect(err.code).toBe(JSON_RPC_CODES.AUTH_FAILED);

@@ -34,10 +34,10 @@ describe.each<Era>(['legacy', 'auto'])('MCP over HTTP (client era %s)', (era) =>
     expect(client.getNegotiatedProtocolVersion()).toBe(era === 'legacy' ? '2025-11-25' : '2026-07-28');
   });
 
-  it('lists the 16 tools with titles, input and output schemas and annotations', async () => {
+  it('lists the 21 tools with titles, input and output schemas and annotations', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLS).sort());
-    expect(tools).toHaveLength(16);
+    expect(tools).toHaveLength(21);
     for (const tool of tools) {
       const def = TOOLS[tool.name as keyof typeof TOOLS];
       expect(tool.title).toBe(def.title);

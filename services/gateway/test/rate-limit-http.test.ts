@@ -76,7 +76,7 @@ describe('rate limiting over HTTP', () => {
       await h.connect('legacy');
       expect((await client.callTool({ name: 'system.ping', arguments: {} })).isError).toBeFalsy();
       expect((await expectHttpRefusal(client.callTool({ name: 'system.ping', arguments: {} }))).status).toBe(429);
-      expect((await client.listTools()).tools).toHaveLength(16);
+      expect((await client.listTools()).tools).toHaveLength(21);
     } finally {
       await h.close();
     }

@@ -13,7 +13,7 @@ describe('MCP over stdio (the same factory on a stdio-shaped transport)', () => 
       await client.connect(clientSide);
       expect(client.getProtocolEra()).toBe(era === 'legacy' ? 'legacy' : 'modern');
       const { tools } = await client.listTools();
-      expect(tools).toHaveLength(16);
+      expect(tools).toHaveLength(21);
 
       const result = await client.callTool({ name: 'qsys.set_control', arguments: { component_name: 'Main Gain', control_name: 'mute', value: true } });
       expect(result.isError).toBeFalsy();

@@ -34,7 +34,7 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
     expect(stack.simulator).toBeDefined();
     expect(stack.http?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(16);
+    expect(tools).toHaveLength(21);
   });
 
   it('lists its one core through service discovery on the in-memory bus, and a room without Core requests', async () => {
@@ -50,6 +50,16 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
     const result = await callTool(client, 'qsys.set_control', { component_name: 'Main Gain', control_name: 'mute', value: true });
     expect(result.isError).toBeFalsy();
     expect(stack.simulator?.getControl('Main Gain', 'mute')?.Value).toBe(1);
+  });
+
+  it('lists the demo snapshot bank and loads a snapshot into the simulated Core', async () => {
+    const listed = await callTool(client, 'qsys.list_snapshots', {});
+    expect(listed.structuredContent).toMatchObject({ core: 'main', banks: [{ bank_name: 'Scenes', type: 'snapshot_controller', bank_count: 8 }] });
+    // Snapshot 3 of the demo bank ("all off") mutes Zone 1 Gain.
+    expect((await callTool(client, 'qsys.set_control', { component_name: 'Zone 1 Gain', control_name: 'mute', value: false })).isError).toBeFalsy();
+    const loaded = await callTool(client, 'qsys.load_snapshot', { bank_name: 'Scenes', bank: 3 });
+    expect(loaded.structuredContent).toMatchObject({ bank_name: 'Scenes', bank: 3, loaded: true });
+    await waitFor(() => stack.simulator?.getControl('Zone 1 Gain', 'mute')?.Value === 1, { what: 'snapshot 3 to mute Zone 1 Gain' });
   });
 
   it('refuses a configuration error with every problem listed', async () => {

@@ -67,6 +67,11 @@ export function changesOf(after: readonly ControlState[], before: readonly Contr
   });
 }
 
+/** True when a call's arguments ask for a dry run (`dry_run: true`): its events carry `dryRun: true`. */
+export function isDryRun(args: unknown): boolean {
+  return args !== null && typeof args === 'object' && (args as { dry_run?: unknown }).dry_run === true;
+}
+
 /** What every event of a gateway shares. */
 export interface AuditBase {
   /** This replica's id. */
@@ -130,6 +135,8 @@ export function auditCall(base: AuditBase, facts: RequestFacts): AuditCall {
     transport: facts.transport,
     gateway: base.gateway.slice(0, 128),
     ...auditArguments(facts.args, base.maxArgumentBytes),
+    // Marked from the arguments, not the outcome: a refused dry run is a dry run too.
+    ...(isDryRun(facts.args) ? { dryRun: true as const } : {}),
   });
   const duration = (): number => Math.max(0, Date.now() - facts.startedAt);
   const errorOf = (err: AppError): NonNullable<AuditEvent['error']> => ({ code: err.code, message: err.message.slice(0, MAX_ERROR_MESSAGE) });

@@ -10,8 +10,11 @@ export interface QsysToolDeps {
   defaultCore: string;
 }
 
-// The change feed's tools are in change-feed.ts, the room and core list in room.ts, undo in undo.ts.
-type QsysToolName = Exclude<Extract<ToolName, `qsys.${string}`>, 'qsys.watch' | 'qsys.get_changes' | 'qsys.get_room' | 'qsys.list_cores' | 'qsys.undo'>;
+// The change feed's tools are in change-feed.ts, the room and core list in room.ts, snapshots in snapshots.ts, undo in undo.ts.
+type QsysToolName = Exclude<
+  Extract<ToolName, `qsys.${string}`>,
+  'qsys.watch' | 'qsys.get_changes' | 'qsys.get_room' | 'qsys.list_cores' | 'qsys.list_snapshots' | 'qsys.load_snapshot' | 'qsys.save_snapshot' | 'qsys.undo'
+>;
 
 /** A write as the tools take it (snake_case). */
 interface ToolWrite {
