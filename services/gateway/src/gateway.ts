@@ -38,6 +38,7 @@ import { createRoomToolHandlers } from './tools/room.js';
 import { createSnapshotToolHandlers } from './tools/snapshots.js';
 import { createToolRegistry } from './tools/registry.js';
 import { createSystemToolHandlers } from './tools/system.js';
+import { createUndoToolHandlers } from './tools/undo.js';
 
 /** Version of the gateway, reported in `serverInfo` and health. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -200,6 +201,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...createSnapshotToolHandlers({ callCore, defaultCore: config.defaultCore }),
     ...createCoresToolHandlers({ bus, callCore }),
     ...createSystemToolHandlers({ instanceId: config.instanceId, health, callCore, defaultCore: config.defaultCore, queryAudit }),
+    ...createUndoToolHandlers({ callCore, queryAudit, defaultCore: config.defaultCore, auditEnabled: config.audit.enabled }),
   });
   const auditor = createAuditor(publisher, { gateway: config.instanceId, defaultCore: config.defaultCore, maxArgumentBytes: config.audit.maxArgumentBytes });
   const serverDeps: Omit<McpServerFactoryDeps, 'admitCall' | 'admitResource'> = {
