@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
+import { DryRunChangeSchema } from './dry-run.js';
 
 /** Largest number of controls in one batch request. */
 export const MAX_BATCH_CONTROLS = 100;
@@ -158,7 +159,11 @@ export type ControlWrite = z.infer<typeof ControlWriteSchema>;
  * reported back (`ResponseValues`).
  */
 export const SetControlsRequestSchema = z
-  .object({ controls: z.array(ControlWriteSchema).min(1).max(MAX_BATCH_CONTROLS) })
+  .object({
+    controls: z.array(ControlWriteSchema).min(1).max(MAX_BATCH_CONTROLS),
+    /** Run every check and answer `dryRunChanges` without writing anything. @default false */
+    dryRun: z.boolean().optional(),
+  })
   .strict();
 export type SetControlsRequest = z.infer<typeof SetControlsRequestSchema>;
 
@@ -178,10 +183,29 @@ export const WriteFailureSchema = z.object({
 /** One write of a `control.set` that the Core did not apply (the others were). */
 export type WriteFailure = z.infer<typeof WriteFailureSchema>;
 
+/**
+ * A ramped write still under way when the Core answered: the value before (`from`, null when
+ * unknown), the target (`to`) and when the ramp ends (`ends_at`, ISO 8601). The Core reports the
+ * value at the start of the ramp, which alone would look like a failed write.
+ */
+export const RampingSchema = z.object({
+  from: z.union([z.number(), z.string(), z.boolean()]).nullable(),
+  to: ControlValueSchema,
+  ends_at: z.string(),
+});
+export type Ramping = z.infer<typeof RampingSchema>;
+
+/** A written control's state as the Core reported it, with `ramping` while a ramp runs. */
+export const WrittenControlStateSchema = ControlStateSchema.extend({ ramping: RampingSchema.optional() });
+export type WrittenControlState = z.infer<typeof WrittenControlStateSchema>;
+
 export const SetControlsReplySchema = ControlsReplySchema.extend({
+  controls: z.array(WrittenControlStateSchema),
   /** Writes the Core did not apply while it applied the others (a partial write); absent when all were applied. */
   failed: z.array(WriteFailureSchema).optional(),
   previous: z.array(ControlStateSchema).optional(),
+  /** Dry runs (`dryRun: true`): what the write would change; `controls` is then empty and nothing was written. */
+  dryRunChanges: z.array(DryRunChangeSchema).optional(),
 });
 export type SetControlsReply = z.infer<typeof SetControlsReplySchema>;
 
@@ -199,6 +223,8 @@ export const SetNamedControlRequestSchema = z
     value: ControlValueSchema.optional(),
     position: z.number().min(0).max(1).optional(),
     ramp: RampSecondsSchema.optional(),
+    /** Run every check and answer `dryRunChanges` without writing anything. @default false */
+    dryRun: z.boolean().optional(),
   })
   .strict()
   .refine((w) => (w.value === undefined) !== (w.position === undefined), {
@@ -207,8 +233,42 @@ export const SetNamedControlRequestSchema = z
 export type SetNamedControlRequest = z.infer<typeof SetNamedControlRequestSchema>;
 
 /** Reply of `named.set`: the control after the write and, when it could be read first, `previous`: its state before. */
-export const SetNamedControlReplySchema = z.object({ control: ControlStateSchema, previous: ControlStateSchema.optional() });
+export const SetNamedControlReplySchema = z.object({
+  /** After a write, as the Core reported it (with `ramping` while a ramp runs); after a dry run, as it is now. */
+  control: WrittenControlStateSchema,
+  previous: ControlStateSchema.optional(),
+  /** Dry runs (`dryRun: true`): what the write would change; nothing was written. */
+  dryRunChanges: z.array(DryRunChangeSchema).optional(),
+});
 export type SetNamedControlReply = z.infer<typeof SetNamedControlReplySchema>;
+
+// --- control.trigger --------------------------------------------------------------------
+
+/**
+ * Fires a Trigger control (`Component.Set` with Value 1, which a Core takes as a trigger). The
+ * connector refuses controls whose type is not `Trigger` (`control.set` refuses Triggers).
+ */
+export const TriggerControlRequestSchema = z
+  .object({
+    component: ComponentNameSchema,
+    control: ControlNameSchema,
+    /** Run every check and answer `dryRunChanges` without firing. @default false */
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+export type TriggerControlRequest = z.infer<typeof TriggerControlRequestSchema>;
+
+/**
+ * Reply of `control.trigger`: the control as the Core reported it after firing (a Trigger keeps
+ * Value 0), `previous` its state before when the live state knew it, and, for a dry run,
+ * `dryRunChanges` (`control` is then the state now and nothing was fired).
+ */
+export const TriggerControlReplySchema = z.object({
+  control: ControlStateSchema,
+  previous: ControlStateSchema.optional(),
+  dryRunChanges: z.array(DryRunChangeSchema).optional(),
+});
+export type TriggerControlReply = z.infer<typeof TriggerControlReplySchema>;
 
 // --- breaker.reset ----------------------------------------------------------------------
 

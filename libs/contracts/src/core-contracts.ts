@@ -15,6 +15,8 @@ import {
   SetControlsRequestSchema,
   SetNamedControlReplySchema,
   SetNamedControlRequestSchema,
+  TriggerControlReplySchema,
+  TriggerControlRequestSchema,
 } from './connector.js';
 import {
   ListSnapshotsReplySchema,
@@ -42,6 +44,7 @@ export const CORE_CONTRACTS = {
   'named.get': { request: GetNamedControlsRequestSchema, reply: ControlsReplySchema },
   'named.set': { request: SetNamedControlRequestSchema, reply: SetNamedControlReplySchema },
   'breaker.reset': { request: ResetBreakerRequestSchema, reply: ResetBreakerReplySchema },
+  'control.trigger': { request: TriggerControlRequestSchema, reply: TriggerControlReplySchema },
   'snapshot.list': { request: ListSnapshotsRequestSchema, reply: ListSnapshotsReplySchema },
   'snapshot.load': { request: LoadSnapshotRequestSchema, reply: LoadSnapshotReplySchema },
   'snapshot.save': { request: SaveSnapshotRequestSchema, reply: SaveSnapshotReplySchema },

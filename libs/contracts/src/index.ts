@@ -60,6 +60,10 @@ export {
   ResetBreakerRequestSchema,
   ResetBreakerReplySchema,
   BreakerEventSchema,
+  RampingSchema,
+  WrittenControlStateSchema,
+  TriggerControlRequestSchema,
+  TriggerControlReplySchema,
 } from './connector.js';
 export type {
   ControlState,
@@ -85,6 +89,10 @@ export type {
   ResetBreakerRequest,
   ResetBreakerReply,
   BreakerEvent,
+  Ramping,
+  WrittenControlState,
+  TriggerControlRequest,
+  TriggerControlReply,
 } from './connector.js';
 
 export { CORE_CONTRACTS } from './core-contracts.js';
@@ -100,7 +108,10 @@ export {
   SetControlsInputSchema,
   GetNamedControlsInputSchema,
   SetNamedControlInputSchema,
+  TriggerControlInputSchema,
   WriteReplySchema,
+  NamedWriteReplySchema,
+  TriggerReplySchema,
   GetCoreStatusInputSchema,
   ResetCircuitBreakerInputSchema,
   AuditLogInputSchema,

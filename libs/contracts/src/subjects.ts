@@ -10,6 +10,7 @@ export const CORE_OPERATIONS = {
   getNamedControls: 'named.get',
   setNamedControl: 'named.set',
   resetBreaker: 'breaker.reset',
+  triggerControl: 'control.trigger',
   listSnapshots: 'snapshot.list',
   loadSnapshot: 'snapshot.load',
   saveSnapshot: 'snapshot.save',

@@ -8,7 +8,10 @@ import {
   MAX_BATCH_CONTROLS,
   ResetBreakerReplySchema,
   SetNamedControlReplySchema,
+  TriggerControlReplySchema,
+  WrittenControlStateSchema,
 } from './connector.js';
+import { DryRunFlagSchema, DryRunReplySchema } from './dry-run.js';
 import { ComponentNameSchema, ControlNameSchema, ControlValueSchema, CoreIdSchema, QsysNameSchema, RampSecondsSchema } from './names.js';
 import { GetChangesInputSchema, GetChangesOutputSchema, WatchInputSchema, WatchOutputSchema } from './change-feed.js';
 import { GetRoomInputSchema, GetRoomOutputSchema, ListCoresInputSchema, ListCoresOutputSchema } from './room.js';
@@ -29,6 +32,7 @@ export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
 
 const core = CoreIdSchema.optional().describe('Core id; the configured default core when absent');
 const rampTime = RampSecondsSchema.optional().describe('Ramp time in seconds (0-60)');
+const dryRun = DryRunFlagSchema;
 
 export const ListComponentsInputSchema = z
   .object({
@@ -63,6 +67,7 @@ export const SetControlInputSchema = z
     control_name: ControlNameSchema,
     value: ControlValueSchema,
     ramp_time: rampTime,
+    dry_run: dryRun,
   })
   .strict();
 
@@ -82,6 +87,7 @@ export const SetControlsInputSchema = z
       )
       .min(1)
       .max(MAX_BATCH_CONTROLS),
+    dry_run: dryRun,
   })
   .strict();
 
@@ -90,7 +96,16 @@ export const GetNamedControlsInputSchema = z
   .strict();
 
 export const SetNamedControlInputSchema = z
-  .object({ core, name: QsysNameSchema, value: ControlValueSchema, ramp_time: rampTime })
+  .object({ core, name: QsysNameSchema, value: ControlValueSchema, ramp_time: rampTime, dry_run: dryRun })
+  .strict();
+
+export const TriggerControlInputSchema = z
+  .object({
+    core,
+    component_name: ComponentNameSchema,
+    control_name: ControlNameSchema.describe('A control of type Trigger'),
+    dry_run: dryRun,
+  })
   .strict();
 
 export const GetCoreStatusInputSchema = z.object({ core }).strict();
@@ -172,10 +187,27 @@ export interface ToolDefinition {
  * The answer of `qsys.set_control` / `qsys.set_controls`: the written controls' values and,
  * after a partial write, `failed`: the writes the Core did not apply (the others were).
  */
-export const WriteReplySchema = ControlsReplySchema.extend({ failed: z.array(WriteFailureSchema).optional() });
+export const WriteReplySchema = ControlsReplySchema.extend({
+  controls: z.array(WrittenControlStateSchema),
+  failed: z.array(WriteFailureSchema).optional(),
+});
+
+/** The answer of `qsys.set_named_control`: the control after the write (`ramping` while a ramp runs). */
+export const NamedWriteReplySchema = SetNamedControlReplySchema.pick({ control: true });
+
+/** The answer of `qsys.trigger_control`: the control after it fired (a Trigger keeps Value 0). */
+export const TriggerReplySchema = z.object({ triggered: z.literal(true), control: TriggerControlReplySchema.shape.control });
+
+/** A write tool's answer: the write's, or the dry run's (`dry_run: true`). */
+function orDryRun<S extends z.ZodType>(reply: S): z.ZodUnion<[S, typeof DryRunReplySchema]> {
+  return z.union([reply, DryRunReplySchema]);
+}
 
 const READ: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+// Setting a control to a value twice leaves it as once: idempotent.
 const WRITE: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+// Firing a Trigger twice fires it twice (a preset recalled, a file played again): not idempotent.
+const TRIGGER: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
 
 /** Every MCP tool of the product, by name. */
 export const TOOLS = {
@@ -209,18 +241,20 @@ export const TOOLS = {
   'qsys.set_control': {
     name: 'qsys.set_control',
     title: 'Set a control',
-    description: 'Set one control of a component to a value (number, string or boolean), optionally ramping over ramp_time seconds.',
+    description:
+      'Set one control of a component to a value (number, string or boolean), optionally ramping over ramp_time seconds (a ramp still running answers ramping: { from, to, ends_at }). Trigger controls are refused: fire them with qsys.trigger_control. With dry_run: true, every check runs, nothing is written, and the answer lists the change.',
     input: SetControlInputSchema,
-    output: WriteReplySchema,
+    output: orDryRun(WriteReplySchema),
     scope: SCOPES.write,
     annotations: WRITE,
   },
   'qsys.set_controls': {
     name: 'qsys.set_controls',
     title: 'Set controls',
-    description: 'Set several controls in one call; controls of one component are written in one Core command.',
+    description:
+      'Set several controls in one call; controls of one component are written in one Core command. Trigger controls are refused (qsys.trigger_control fires them). With dry_run: true, every check runs, nothing is written, and the answer lists the changes.',
     input: SetControlsInputSchema,
-    output: WriteReplySchema,
+    output: orDryRun(WriteReplySchema),
     scope: SCOPES.write,
     annotations: WRITE,
   },
@@ -236,12 +270,23 @@ export const TOOLS = {
   'qsys.set_named_control': {
     name: 'qsys.set_named_control',
     title: 'Set a Named Control',
-    description: 'Set a Named Control to a value, optionally ramping over ramp_time seconds.',
+    description:
+      'Set a Named Control to a value, optionally ramping over ramp_time seconds (a ramp still running answers ramping: { from, to, ends_at }). With dry_run: true, every check runs, nothing is written, and the answer lists the change.',
     input: SetNamedControlInputSchema,
     // `previous` is for the audit trail, not part of the tool's answer.
-    output: SetNamedControlReplySchema.omit({ previous: true }),
+    output: orDryRun(NamedWriteReplySchema),
     scope: SCOPES.write,
     annotations: WRITE,
+  },
+  'qsys.trigger_control': {
+    name: 'qsys.trigger_control',
+    title: 'Fire a Trigger control',
+    description:
+      'Fire a Trigger control of a component (a button that starts an action: play, recall, reset), once per call. Other control types are refused: use qsys.set_control. With dry_run: true, every check runs and nothing is fired.',
+    input: TriggerControlInputSchema,
+    output: orDryRun(TriggerReplySchema),
+    scope: SCOPES.write,
+    annotations: TRIGGER,
   },
   'qsys.get_core_status': {
     name: 'qsys.get_core_status',

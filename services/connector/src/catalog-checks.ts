@@ -103,3 +103,27 @@ function described(meta: ControlState): string {
 function base(meta: ControlState, where: Where): Record<string, unknown> {
   return { ...(meta.component === undefined ? {} : { component: meta.component }), control: meta.name, ...at(where) };
 }
+
+/**
+ * Refuses a value write to a Trigger control: a Trigger is fired, not set (`control.trigger`,
+ * the tool `qsys.trigger_control`). A control of unknown type is not refused.
+ * @throws AppError INVALID_PARAMS naming `qsys.trigger_control` (`details.tool`).
+ */
+export function refuseTrigger(meta: ControlState, where: Where = {}): void {
+  if (meta.type !== 'Trigger') return;
+  throw new AppError('INVALID_PARAMS', `Control ${described(meta)} is a Trigger: fire it with qsys.trigger_control, it takes no value`, {
+    details: { ...base(meta, where), field: 'control', type: 'Trigger', tool: 'qsys.trigger_control' },
+  });
+}
+
+/**
+ * Refuses firing a control that is not a Trigger (a value of it is set with `control.set`, the
+ * tool `qsys.set_control`). A control of unknown type is not refused.
+ * @throws AppError INVALID_PARAMS naming `qsys.set_control` (`details.tool`).
+ */
+export function requireTrigger(meta: ControlState, where: Where = {}): void {
+  if (meta.type === undefined || meta.type === 'Trigger') return;
+  throw new AppError('INVALID_PARAMS', `Control ${described(meta)} is ${meta.type}, not a Trigger: set its value with qsys.set_control`, {
+    details: { ...base(meta, where), field: 'control', type: meta.type, tool: 'qsys.set_control' },
+  });
+}

@@ -17,6 +17,7 @@ import { createGetComponentHandler } from './handlers/component-get.js';
 import { createListComponentsHandler } from './handlers/component-list.js';
 import { createGetControlsHandler } from './handlers/control-get.js';
 import { createSetControlsHandler } from './handlers/control-set.js';
+import { createTriggerControlHandler } from './handlers/control-trigger.js';
 import { createGetNamedControlsHandler } from './handlers/named-get.js';
 import { createSetNamedControlHandler } from './handlers/named-set.js';
 import { createStatusHandler } from './handlers/status.js';
@@ -127,6 +128,7 @@ export async function startConnector(deps: ConnectorDeps): Promise<Connector> {
     [CORE_OPERATIONS.getComponent]: createGetComponentHandler(handlerDeps),
     [CORE_OPERATIONS.getControls]: createGetControlsHandler(handlerDeps),
     [CORE_OPERATIONS.setControls]: createSetControlsHandler(handlerDeps),
+    [CORE_OPERATIONS.triggerControl]: createTriggerControlHandler(handlerDeps),
     [CORE_OPERATIONS.getNamedControls]: createGetNamedControlsHandler(handlerDeps),
     [CORE_OPERATIONS.setNamedControl]: createSetNamedControlHandler(handlerDeps),
     [CORE_OPERATIONS.resetBreaker]: createResetBreakerHandler({ ...handlerDeps, coreId }),

@@ -53,6 +53,8 @@ export function argumentPath(tool: string, details: Record<string, unknown>): st
       return index === undefined ? 'names' : `names[${index}]`;
     case 'qsys.set_named_control':
       return field === 'value' || field === 'position' ? field : field === 'ramp' ? 'ramp_time' : 'name';
+    case 'qsys.trigger_control':
+      return field === 'control' ? 'control_name' : 'component_name';
     case 'qsys.load_snapshot':
     case 'qsys.save_snapshot':
       return field === 'bank' ? 'bank' : field === 'ramp' ? 'ramp_time' : 'bank_name';

@@ -1,13 +1,14 @@
-import { AppError, SetControlsRequestSchema, type ControlState, type ControlWrite, type SetControlsReply, type WriteFailure } from '@qsys-mcp/contracts';
+import { AppError, SetControlsRequestSchema, type ControlState, type ControlWrite, type SetControlsReply, type WriteFailure, type WrittenControlState } from '@qsys-mcp/contracts';
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import type { Logger } from '@qsys-mcp/observability';
 import { Budget } from '../budget.js';
-import { checkWrite, requireComponent, requireControl } from '../catalog-checks.js';
+import { checkWrite, refuseTrigger, requireComponent, requireControl } from '../catalog-checks.js';
 import type { Catalog } from '../catalog.js';
 import { explainInvalidParams, readComponentValues } from '../component-values.js';
 import { componentSet, type QrcCaller } from '../core-api.js';
 import { isAdmin } from '../safety.js';
 import type { CoreSession } from '../core-session.js';
+import { currentStates, dryRunChange, rampingOf, stateKey } from '../write-plan.js';
 import { groupBy, nameCoreError, parseRequest, unknownControls, type HandlerDeps } from './context.js';
 
 /**
@@ -22,10 +23,15 @@ import { groupBy, nameCoreError, parseRequest, unknownControls, type HandlerDeps
  * (QSC: Component.Set "returns a list of unknown controls"; the Core applies the others) are
  * reported per control in `failed`; when no control of the call was applied, the call fails
  * with `QSYS_UNKNOWN_CONTROL`.
+ *
+ * Trigger controls are refused (`INVALID_PARAMS` naming `qsys.trigger_control`): they are fired
+ * with `control.trigger`. A ramped write still under way when the Core answered carries
+ * `ramping: { from, to, ends_at }`. With `dryRun`, every check runs and nothing is written: the
+ * reply's `dryRunChanges` lists each write with its value now (live state, else a read).
  */
 export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
-    const { controls } = parseRequest(SetControlsRequestSchema, req);
+    const { controls, dryRun } = parseRequest(SetControlsRequestSchema, req);
     const { session } = deps;
     const catalog = session.catalog;
     // Every write is checked against the catalog before any reaches the Core: a bad one
@@ -33,7 +39,10 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
     if (catalog !== undefined) {
       controls.forEach((write, index) => {
         const meta = requireControl(requireComponent(catalog, write.component, { index }), write.control, { index });
-        if (meta !== undefined) checkWrite(meta, write, { index });
+        if (meta !== undefined) {
+          refuseTrigger(meta, { index });
+          checkWrite(meta, write, { index });
+        }
       });
     }
     // The safety envelope, likewise for the whole request: protected controls and limits, then
@@ -47,6 +56,14 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
       });
     }
     const budget = Budget.of(req, deps.requestTimeoutMs);
+    if (dryRun === true) {
+      // Every check above ran; nothing is written. The values now: live, else read.
+      const now = await currentStates(session, controls, budget);
+      return {
+        controls: [],
+        dryRunChanges: controls.map((w) => dryRunChange(w.component, w.control, now.get(stateKey(w.component, w.control))?.value, w.value ?? w.position ?? 0, w.ramp)),
+      } satisfies SetControlsReply;
+    }
     // The states before the write, for the audit trail: from the live state, so no extra Core
     // round trip; a control it does not know (state not live) is left out.
     const previous: ControlState[] = [];
@@ -67,14 +84,27 @@ export function createSetControlsHandler(deps: HandlerDeps): EndpointHandler {
         details: { failed },
       });
     }
-    const reply: SetControlsReply = { controls: results.flatMap((r) => r.states) };
+    // A ramp under way: the Core reported its start value, so the answer says where it goes.
+    const answeredAt = Date.now();
+    const written = new Map(controls.map((w) => [stateKey(w.component, w.control), w]));
+    const before = new Map(previous.map((s) => [stateKey(s.component ?? '', s.name), s.value]));
+    const states = results.flatMap((r) =>
+      r.states.map((s): WrittenControlState => {
+        const k = stateKey(r.component, s.name);
+        const w = written.get(k);
+        const ramping = w === undefined ? undefined : rampingOf(w, s, before.get(k), answeredAt);
+        return ramping === undefined ? s : { ...s, ramping };
+      }),
+    );
+    const reply: SetControlsReply = { controls: states };
     if (failed.length > 0) reply.failed = failed;
     if (previous.length > 0) reply.previous = previous;
     return reply;
   };
 }
 
-interface WriteContext {
+/** What {@link writeComponent} needs. */
+export interface WriteContext {
   core: QrcCaller;
   session: CoreSession;
   catalog: Catalog | undefined;
@@ -83,7 +113,7 @@ interface WriteContext {
 }
 
 /** Writes the controls of one component; returns their states (request order) and the controls not applied. */
-async function writeComponent(
+export async function writeComponent(
   ctx: WriteContext,
   component: string,
   group: readonly ControlWrite[],

@@ -1,4 +1,5 @@
 import { AppError, SetNamedControlRequestSchema, type ControlState, type SetNamedControlReply } from '@qsys-mcp/contracts';
+import { dryRunChange, rampingOf } from '../write-plan.js';
 import type { EndpointHandler } from '@qsys-mcp/bus';
 import { Budget } from '../budget.js';
 import { namedGet, namedSet } from '../core-api.js';
@@ -18,6 +19,10 @@ export const PREVIOUS_READ_SHARE = 0.25;
  * for the audit trail) is read with `Control.Get` first, within a quarter of the caller's time;
  * when that read fails the write goes ahead without it. The write gets the rest, so a slow
  * Core is reported as `QSYS_TIMEOUT` naming the method before the caller's deadline.
+ *
+ * A ramped write still under way when the Core answered carries `ramping: { from, to, ends_at }`.
+ * With `dryRun`, the checks and the read run and nothing is written: `control` is the state now
+ * and `dryRunChanges` the change; a failed read fails the dry run (its `from` is needed).
  */
 export function createSetNamedControlHandler(deps: HandlerDeps): EndpointHandler {
   return async (req) => {
@@ -38,9 +43,16 @@ export function createSetNamedControlHandler(deps: HandlerDeps): EndpointHandler
         } catch (err) {
           nameRefused = err instanceof AppError && (err.code === 'QSYS_UNKNOWN_CONTROL' || err.code === 'QSYS_INVALID_PARAMS');
           deps.logger.debug({ err, name: write.name }, 'could not read the Named Control before the write');
+          if (write.dryRun === true) throw err;
         }
         if (safety?.hasStepRule(guarded) === true) safety.checkStep(guarded, previous?.value);
-        const reply: SetNamedControlReply = { control: await namedSet(core, write, budget) };
+        if (write.dryRun === true) {
+          if (previous === undefined) throw new AppError('QSYS_UNKNOWN_CONTROL', `Unknown Named Control '${write.name}'`, { details: { name: write.name } });
+          return { control: previous, dryRunChanges: [dryRunChange(undefined, write.name, previous.value, write.value ?? write.position ?? 0, write.ramp)] } satisfies SetNamedControlReply;
+        }
+        const after = await namedSet(core, write, budget);
+        const ramping = rampingOf(write, after, previous?.value, Date.now());
+        const reply: SetNamedControlReply = { control: ramping === undefined ? after : { ...after, ramping } };
         if (previous !== undefined) reply.previous = previous;
         return reply;
       });

@@ -1,4 +1,5 @@
-import type { ControlState, ControlValue, ControlWrite, ToolName, WriteFailure } from '@qsys-mcp/contracts';
+import type { ControlValue, ControlWrite, DryRunReply, SetControlsReply, ToolName, ToolOutput } from '@qsys-mcp/contracts';
+import { AppError } from '@qsys-mcp/contracts';
 import { changesOf } from '../audit/audit-events.js';
 import type { CallContext, CallCore } from '../core-client.js';
 import type { ToolContext, ToolHandler, ToolHandlers } from './types.js';
@@ -33,6 +34,15 @@ function toControlWrite(w: ToolWrite): ControlWrite {
 }
 
 /**
+ * The answer of a dry run from the connector's `dryRunChanges`.
+ * @throws AppError INTERNAL when the connector answered a dry run without them (it wrote nothing either way).
+ */
+function dryRunAnswer(changes: DryRunReply['changes'] | undefined): DryRunReply {
+  if (changes === undefined) throw new AppError('INTERNAL', 'The connector answered a dry run without its changes (it is older than this gateway); nothing was written');
+  return { dry_run: true, changes };
+}
+
+/**
  * The Core tools: each translates its arguments to one connector request on
  * `qsys.<core>.<op>` (`core` defaults to the configured core) and returns the validated reply.
  * `qsys.set_controls` sends all writes in ONE `control.set`; the connector groups them per
@@ -60,25 +70,41 @@ export function createQsysToolHandlers(deps: QsysToolDeps): Pick<ToolHandlers, Q
 
   // Writes report what they changed (the connector's `previous` and the values the Core
   // reported back) to the audit trail; the tool's answer is the values, and the writes the
-  // Core did not apply after a partial write.
-  const write = async (controls: ControlWrite[], core: string | undefined, ctx: ToolContext): Promise<{ controls: ControlState[]; failed?: WriteFailure[] }> => {
-    const reply = await callCore('control.set', { controls }, on(core, ctx));
+  // Core did not apply after a partial write. A dry run (checked by the connector, which wrote
+  // nothing) answers the changes it would make and reports none to the audit trail.
+  const write = async (controls: ControlWrite[], a: { core?: string | undefined; dry_run?: boolean | undefined }, ctx: ToolContext): Promise<ToolOutput<'qsys.set_controls'>> => {
+    const req: { controls: ControlWrite[]; dryRun?: boolean } = { controls };
+    if (a.dry_run === true) req.dryRun = true;
+    const reply: SetControlsReply = await callCore('control.set', req, on(a.core, ctx));
+    if (a.dry_run === true) return dryRunAnswer(reply.dryRunChanges);
     ctx.reportChanges?.(changesOf(reply.controls, reply.previous));
     return reply.failed === undefined ? { controls: reply.controls } : { controls: reply.controls, failed: reply.failed };
   };
 
-  const setControl: ToolHandler<'qsys.set_control'> = (a, ctx) => write([toControlWrite(a)], a.core, ctx);
+  const setControl: ToolHandler<'qsys.set_control'> = (a, ctx) => write([toControlWrite(a)], a, ctx);
 
-  const setControls: ToolHandler<'qsys.set_controls'> = (a, ctx) => write(a.controls.map(toControlWrite), a.core, ctx);
+  const setControls: ToolHandler<'qsys.set_controls'> = (a, ctx) => write(a.controls.map(toControlWrite), a, ctx);
 
   const getNamedControls: ToolHandler<'qsys.get_named_controls'> = (a, ctx) => callCore('named.get', { names: a.names }, on(a.core, ctx));
 
   const setNamedControl: ToolHandler<'qsys.set_named_control'> = async (a, ctx) => {
-    const req: { name: string; value: ControlValue; ramp?: number } = { name: a.name, value: a.value };
+    const req: { name: string; value: ControlValue; ramp?: number; dryRun?: boolean } = { name: a.name, value: a.value };
     if (a.ramp_time !== undefined) req.ramp = a.ramp_time;
+    if (a.dry_run === true) req.dryRun = true;
     const reply = await callCore('named.set', req, on(a.core, ctx));
+    if (a.dry_run === true) return dryRunAnswer(reply.dryRunChanges);
     ctx.reportChanges?.(changesOf([reply.control], reply.previous === undefined ? [] : [reply.previous]));
     return { control: reply.control };
+  };
+
+  // A Trigger is fired by the connector (control.trigger), which refuses other control types.
+  const triggerControl: ToolHandler<'qsys.trigger_control'> = async (a, ctx) => {
+    const req: { component: string; control: string; dryRun?: boolean } = { component: a.component_name, control: a.control_name };
+    if (a.dry_run === true) req.dryRun = true;
+    const reply = await callCore('control.trigger', req, on(a.core, ctx));
+    if (a.dry_run === true) return dryRunAnswer(reply.dryRunChanges);
+    ctx.reportChanges?.(changesOf([reply.control], reply.previous === undefined ? [] : [reply.previous]));
+    return { triggered: true, control: reply.control };
   };
 
   const getCoreStatus: ToolHandler<'qsys.get_core_status'> = (a, ctx) => callCore('status', {}, on(a.core, ctx));
@@ -91,6 +117,7 @@ export function createQsysToolHandlers(deps: QsysToolDeps): Pick<ToolHandlers, Q
     'qsys.set_controls': setControls,
     'qsys.get_named_controls': getNamedControls,
     'qsys.set_named_control': setNamedControl,
+    'qsys.trigger_control': triggerControl,
     'qsys.get_core_status': getCoreStatus,
   };
 }
