@@ -106,8 +106,13 @@ export const AuditEventSchema = z
     kind: z.enum(KIND_VALUES),
     /** The tool name as called (at most 128 characters); null for a refused request that was not a tool call. */
     tool: z.string().max(128).nullable(),
-    /** Acting client id (`api_<hex>`, `anonymous`, `local`); null when credentials were refused. */
+    /** Acting client id (`api_<hex>`, `oauth:<client>`, `anonymous`, `local`); null when credentials were refused. */
     clientId: z.string().max(128).nullable(),
+    /**
+     * Callers with an OAuth access token: the token's issuer, subject and OAuth client id
+     * (`azp` / `client_id`, null when it names none). Never any part of the token.
+     */
+    oauth: z.object({ issuer: z.string().max(512), subject: z.string().max(256), clientId: z.string().max(256).nullable() }).strict().optional(),
     success: z.boolean(),
     /** Milliseconds from the request's arrival to its answer (0 for an intent). */
     duration: z.number().nonnegative(),

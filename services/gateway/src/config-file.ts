@@ -4,6 +4,7 @@ import { CoreIdSchema, QrwcSettingsSchema, SafetySettingsSchema, SCOPES, TOOLS }
 import type { ToolName } from '@qsys-mcp/contracts';
 import { formatIssues, formatPath, knownKeysOf } from './config-problems.js';
 import { MAX_JSON_DEPTH_RANGE } from './json-depth.js';
+import { OAuthFileSchema } from './auth/oauth-settings.js';
 
 /**
  * The JSON config file (`--config PATH` or `MCP_CONFIG`): its zod schema, `${VAR}`
@@ -72,6 +73,8 @@ const AuthenticationFileSchema = z
     allowAnonymous: z.array(z.enum(TOOL_NAMES)),
     jwtSecret: z.string().min(32),
     stdioApiKey: z.string().min(1),
+    /** The gateway as an OAuth 2.1 resource server (`auth/oauth-settings.ts`, docs/security.md). */
+    oauth: OAuthFileSchema,
   })
   .partial()
   .strict();

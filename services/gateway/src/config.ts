@@ -11,6 +11,17 @@ import type { AuditSettings } from './audit/audit-config.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH_RANGE } from './json-depth.js';
 import type { ChangeFeedSettings } from './change-feed.js';
 import { DEFAULT_LIVE_UPDATE_COALESCE_MS, DEFAULT_MAX_LISTEN_URIS } from './event-bus.js';
+import {
+  AudienceSchema,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+  DEFAULT_SCOPES_CLAIM,
+  mergeScopeMap,
+  OAuthServerUrlSchema,
+  PublicUrlSchema,
+  ScopeMapEnvSchema,
+} from './auth/oauth-settings.js';
+import type { OAuthConfig } from './auth/oauth-settings.js';
 
 /** Transports the gateway serves MCP over. */
 export const MCP_TRANSPORTS = ['http', 'stdio'] as const;
@@ -79,6 +90,14 @@ const EnvSchema = z.object({
   MCP_CHANGE_FEED_SECRET: env(z.string().min(32).optional()),
   MCP_LIVE_UPDATES_COALESCE_MS: env(z.coerce.number().int().min(0).max(60_000).optional()),
   MCP_LIVE_UPDATES_MAX_URIS: env(z.coerce.number().int().min(1).max(100_000).optional()),
+  MCP_OAUTH_ISSUER: env(z.string().transform(commaList).pipe(z.array(OAuthServerUrlSchema).min(1)).optional()),
+  MCP_OAUTH_AUDIENCE: env(AudienceSchema.optional()),
+  MCP_PUBLIC_URL: env(PublicUrlSchema.optional()),
+  MCP_OAUTH_JWKS_URI: env(OAuthServerUrlSchema.optional()),
+  MCP_OAUTH_SCOPES_CLAIM: env(z.string().regex(/^[A-Za-z0-9_:.\/-]{1,128}$/, 'expected a claim name').optional()),
+  MCP_OAUTH_CLOCK_TOLERANCE_SECONDS: env(z.coerce.number().int().min(0).max(300).optional()),
+  MCP_OAUTH_SCOPE_MAP: env(ScopeMapEnvSchema.optional()),
+  MCP_OAUTH_JWKS_CACHE_MAX_AGE_MS: env(z.coerce.number().int().min(1000).max(86_400_000).optional()),
 });
 type EnvValues = z.output<typeof EnvSchema>;
 
@@ -256,7 +275,42 @@ export function loadConfigAndFile(env: Env, overrides: ConfigOverrides = {}): Lo
     problems.push(parsed.data.NATS_USER === undefined ? 'NATS_USER: expected a user name with NATS_PASSWORD, got nothing' : 'NATS_PASSWORD: expected a password with NATS_USER, got nothing');
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, configFile === undefined ? {} : { configFile });
-  return { config: mergeConfig(file ?? {}, parsed.data, overrides, configFile), file };
+  const config = mergeConfig(file ?? {}, parsed.data, overrides, configFile);
+  const oauthProblems = problemsOfOAuth(config);
+  if (oauthProblems.length > 0) throw new ConfigError(oauthProblems, configFile === undefined ? {} : { configFile });
+  return { config, file };
+}
+
+/** What is wrong in the OAuth settings as a whole (each key was valid on its own). */
+function problemsOfOAuth(config: GatewayConfig): string[] {
+  const oauth = config.authentication.oauth;
+  if (oauth === undefined) return [];
+  const problems: string[] = [];
+  if (!config.authentication.enabled) {
+    problems.push('authentication.oauth: expected authentication.enabled (MCP_AUTH_ENABLED=true) with an OAuth issuer, got authentication disabled');
+  }
+  if (oauth.jwksUri !== undefined && oauth.issuers.length > 1) {
+    problems.push(`authentication.oauth.jwksUri: expected one issuer with a fixed JWKS URI, got ${oauth.issuers.length} issuers (leave jwksUri unset: each issuer's discovery document names its keys)`);
+  }
+  return problems;
+}
+
+/** The OAuth settings, or undefined when no issuer is configured (the other OAuth keys are then ignored). */
+function mergeOAuth(f: NonNullable<ConfigFile['authentication']>['oauth'], e: EnvValues): OAuthConfig | undefined {
+  const o = f ?? {};
+  const issuers = e.MCP_OAUTH_ISSUER ?? (o.issuer === undefined ? undefined : typeof o.issuer === 'string' ? [o.issuer] : o.issuer);
+  if (issuers === undefined) return undefined;
+  return Object.freeze({
+    issuers: Object.freeze([...new Set(issuers)]),
+    audience: e.MCP_OAUTH_AUDIENCE ?? o.audience,
+    resource: e.MCP_PUBLIC_URL ?? o.resource,
+    jwksUri: e.MCP_OAUTH_JWKS_URI ?? o.jwksUri,
+    scopesClaim: e.MCP_OAUTH_SCOPES_CLAIM ?? o.scopesClaim ?? DEFAULT_SCOPES_CLAIM,
+    clockToleranceSeconds: e.MCP_OAUTH_CLOCK_TOLERANCE_SECONDS ?? o.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    // The variable's map replaces the file's, like MCP_API_KEYS.
+    scopeMap: mergeScopeMap(e.MCP_OAUTH_SCOPE_MAP ?? o.scopeMap),
+    jwksCacheMaxAgeMs: e.MCP_OAUTH_JWKS_CACHE_MAX_AGE_MS ?? o.jwksCacheMaxAgeMs ?? DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+  });
 }
 
 /**
@@ -336,6 +390,7 @@ function mergeConfig(f: ConfigFile, e: EnvValues, overrides: ConfigOverrides, co
       allowAnonymous: Object.freeze([...(auth.allowAnonymous ?? d.authentication.allowAnonymous)]),
       jwtSecret: e.MCP_JWT_SECRET ?? auth.jwtSecret,
       stdioApiKey: e.MCP_API_KEY ?? auth.stdioApiKey,
+      oauth: mergeOAuth(auth.oauth, e),
     }),
     rateLimiting: Object.freeze({
       enabled: e.MCP_RATE_LIMIT_ENABLED ?? limits.enabled ?? d.rateLimiting.enabled,

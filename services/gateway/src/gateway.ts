@@ -16,6 +16,8 @@ import { createAuditor } from './audit/auditor.js';
 import { createChangeFeed, memoryChangeFeedBackend } from './change-feed.js';
 import type { ChangeFeedBackend } from './change-feed.js';
 import { createTokenEndpoint } from './auth/token-endpoint.js';
+import { createOAuthVerifier } from './auth/oauth-verifier.js';
+import { createProtectedResource } from './auth/protected-resource.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
 import { createLiveUpdateBus } from './event-bus.js';
@@ -158,10 +160,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   const version = options.version ?? GATEWAY_VERSION;
   const busReady = options.busReady ?? defaultBusReady(bus);
   const queryAudit = createAuditQueryClient(bus);
+  // OAuth 2.1 resource server (docs/security.md): the metadata and the token verifier, when issuers are configured.
+  const oauthConfig = config.authentication.oauth;
+  const protectedResource = oauthConfig === undefined ? undefined : createProtectedResource({ config: oauthConfig, resourceName: config.name, mcpPath: MCP_PATH });
+  const oauth =
+    oauthConfig === undefined || protectedResource === undefined
+      ? undefined
+      : createOAuthVerifier({ config: oauthConfig, audience: () => protectedResource.audience(), logger, ...(options.now === undefined ? {} : { now: options.now }) });
   // Authentication, scopes and rate limit: one policy for both transports (policy.ts).
   const policy = createPolicy({
     authentication: config.authentication,
     rateLimiting: config.rateLimiting,
+    oauth,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // The audit trail: events into the JetStream stream AUDIT, metrics in the gateway's registry.
@@ -183,6 +193,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sampler: policy.metrics.sampler,
     auditBuffer: () => ({ buffered: publisher.buffered, capacity: config.audit.bufferSize }),
     intervalMs: config.healthCheckIntervalMs,
+    oauth: oauth === undefined ? undefined : () => oauth.status(),
   });
   health.start();
   // A bus without a NATS connection is the standalone's in-memory bus: its one connector serves
@@ -241,13 +252,22 @@ export function createGateway(options: GatewayOptions): Gateway {
           logger,
           maxJsonDepth: config.maxJsonDepth,
           // One audit event per refused tool call, or one for a refused request without any.
-          onRefusal: async ({ err, tools, methods, requestId, clientId }) => {
-            const facts = { clientId, requestId, transport: 'http' as const, startedAt: Date.now() };
+          protectedResource,
+          onRefusal: async ({ err, tools, methods, requestId, clientId, principal }) => {
+            const facts = { clientId, requestId, transport: 'http' as const, startedAt: Date.now(), oauth: principal?.oauth };
             const calls = tools.length > 0 ? tools.map((tool) => ({ tool: tool === '' ? null : tool, method: 'tools/call' })) : [{ tool: null, method: methods[0] ?? 'unknown' }];
             await Promise.all(calls.map((c) => auditor.refused({ ...facts, ...c }, err)));
           },
         }),
-        auditRoute: createAuditRoute({ authenticator: policy.authenticator, queryAudit, auditor, logger, requestTimeoutMs: config.requestTimeoutMs }),
+        auditRoute: createAuditRoute({
+          authenticator: policy.authenticator,
+          queryAudit,
+          auditor,
+          logger,
+          requestTimeoutMs: config.requestTimeoutMs,
+          resourceMetadataUrl: protectedResource === undefined ? undefined : () => protectedResource.resourceMetadataUrl(),
+        }),
+        protectedResource,
         tokenEndpoint: createTokenEndpoint({ authenticator: policy.authenticator, logger }),
         metrics: policy.metrics.registry,
         health,
@@ -278,7 +298,19 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       });
       const { port } = created.server.address() as AddressInfo;
-      return { port, url: `http://${urlHost(config.httpHost)}:${port}${MCP_PATH}` };
+      const origin = `http://${urlHost(config.httpHost)}:${port}`;
+      if (protectedResource !== undefined && oauth !== undefined && oauthConfig !== undefined) {
+        if (oauthConfig.resource === undefined && !isLoopback(config.httpHost)) {
+          logger.warn({ origin }, 'MCP_PUBLIC_URL is not set: the OAuth metadata names the address the gateway listens on, which clients behind a proxy cannot reach');
+        }
+        protectedResource.bind(origin);
+        oauth.start();
+        logger.info(
+          { issuers: oauthConfig.issuers, audience: protectedResource.audience(), resourceMetadata: protectedResource.resourceMetadataUrl(), jwksUri: oauthConfig.jwksUri ?? 'discovered' },
+          'OAuth resource server',
+        );
+      }
+      return { port, url: `${origin}${MCP_PATH}` };
     },
 
     serveStdio(stdioOptions = {}) {
@@ -330,6 +362,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         const handles = [...stdioHandles];
         stdioHandles.clear();
         await Promise.allSettled([http?.close(), ...handles.map((h) => h.close())]);
+        oauth?.close();
         liveUpdates.close();
         // After the last request: its events are recorded or buffered by now.
         await publisher.close();

@@ -1,6 +1,7 @@
 import { CORE_CONTRACTS, coreSubject, HEADERS } from '@qsys-mcp/contracts';
 import type { Bus } from '@qsys-mcp/bus';
 import { HEALTH_LEVELS, type CheckResult, type HealthCheck } from '@qsys-mcp/observability';
+import type { IssuerStatus } from './auth/oauth-verifier.js';
 
 /** How long the connector check waits for a core's status, ms. */
 export const CONNECTOR_CHECK_TIMEOUT_MS = 2000;
@@ -49,6 +50,28 @@ export function connectorsCheck(bus: Pick<Bus, 'request'>, cores: readonly strin
       if (down.length === 0) return { status: HEALTH_LEVELS.healthy, message: `${cores.length} connector(s) answering, Core(s) connected`, details: { cores: results } };
       const names = down.map((r) => r.core).join(', ');
       return { status: HEALTH_LEVELS.degraded, message: `core(s) not fully available: ${names}`, details: { cores: results } };
+    },
+  };
+}
+
+/**
+ * OAuth: every configured issuer's keys were fetched and the last attempt to reach it worked.
+ * Not critical: while an issuer cannot be reached its tokens are refused (401, `Authorization
+ * server keys unavailable`), API keys and the gateway's own tokens still work; degraded until then.
+ */
+export function oauthCheck(status: () => readonly IssuerStatus[]): HealthCheck {
+  return {
+    name: 'oauth',
+    critical: false,
+    run(): CheckResult {
+      const issuers = status().map((s) => ({ issuer: s.issuer, jwksUri: s.jwksUri ?? null, ready: s.ready, ...(s.error === undefined ? {} : { error: s.error }) }));
+      const down = issuers.filter((s) => !s.ready);
+      if (down.length === 0) return { status: HEALTH_LEVELS.healthy, message: `keys of ${issuers.length} OAuth issuer(s) fetched`, details: { issuers } };
+      return {
+        status: HEALTH_LEVELS.degraded,
+        message: `cannot fetch the keys of OAuth issuer(s) ${down.map((s) => s.issuer).join(', ')}: their tokens are refused until then`,
+        details: { issuers },
+      };
     },
   };
 }

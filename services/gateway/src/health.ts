@@ -11,7 +11,8 @@ import {
   type ProcessSampler,
 } from '@qsys-mcp/observability';
 import type { Registry } from 'prom-client';
-import { connectorsCheck, natsCheck } from './health-checks.js';
+import { connectorsCheck, natsCheck, oauthCheck } from './health-checks.js';
+import type { IssuerStatus } from './auth/oauth-verifier.js';
 
 /** Options of {@link createHealth}. */
 export interface HealthOptions {
@@ -29,6 +30,8 @@ export interface HealthOptions {
   auditBuffer?: () => { buffered: number; capacity: number };
   /** Period of the background checks, ms; 0 = only on request. @default 60000 */
   intervalMs?: number;
+  /** The OAuth issuers' state (`OAuthVerifier.status`), when OAuth is configured. */
+  oauth?: (() => readonly IssuerStatus[]) | undefined;
 }
 
 /** The gateway's health: what `/health`, `/readyz` and `system.health` report. */
@@ -66,6 +69,7 @@ function auditCheck(buffer: () => { buffered: number; capacity: number }): Healt
 export function createHealth(options: HealthOptions): Health {
   const checks: HealthCheck[] = [natsCheck(options.busReady), connectorsCheck(options.bus, options.cores)];
   if (options.auditBuffer !== undefined) checks.push(auditCheck(options.auditBuffer));
+  if (options.oauth !== undefined) checks.push(oauthCheck(options.oauth));
   checks.push(memoryCheck(), diskCheck(), processCheck(options.sampler));
   const monitor = new HealthMonitor({
     service: 'gateway',

@@ -10,6 +10,8 @@ import { AUDIT_PATH } from './audit/audit-route.js';
 import { DEFAULT_MAX_LISTEN_URIS } from './event-bus.js';
 import { checkListenRequest } from './listen-request.js';
 import { TOKEN_PATH } from './auth/token-endpoint.js';
+import { PROTECTED_RESOURCE_METADATA_PATH } from './auth/protected-resource.js';
+import type { ProtectedResource } from './auth/protected-resource.js';
 import type { Health } from './health.js';
 import { createHostCheck } from './host-check.js';
 import { sendJson } from './http-json.js';
@@ -40,6 +42,11 @@ export interface HttpServerOptions {
   tokenEndpoint: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
   /** Registry served on `GET /metrics` (Prometheus text). */
   metrics: Registry;
+  /**
+   * The gateway as an OAuth protected resource: `GET /.well-known/oauth-protected-resource` and
+   * `…/mcp` serve its metadata (RFC 9728); 404 without it.
+   */
+  protectedResource?: ProtectedResource | undefined;
   /** `GET /audit` (`createAuditRoute`); 404 without it. */
   auditRoute?: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
   /**
@@ -84,6 +91,8 @@ const PASS: Guard = () => true;
  *   outside 2025-03-26 400, authentication 401, scope 403, rate limit 429), which hands the
  *   parsed body and the caller (`req.auth`) to the SDK handler;
  * - `POST /auth/token`: bearer tokens for API keys (same `Host`/`Origin` validation);
+ * - `GET /.well-known/oauth-protected-resource[/mcp]`: the OAuth Protected Resource Metadata
+ *   (RFC 9728), when OAuth is configured;
  * - `GET /audit`: the audit log for admin credentials (same `Host`/`Origin` validation);
  * - any other method on `/mcp`: 405 (never 404, which makes clients such as the Inspector
  *   show no tools);
@@ -150,6 +159,23 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
         { jsonrpc: '2.0', error: { code: JSON_RPC_CODES.INVALID_REQUEST, message: 'Method not allowed: this MCP endpoint is stateless; send POST.' }, id: null },
         { allow: 'POST' },
       );
+      return;
+    }
+
+    const resource = options.protectedResource;
+    if (resource !== undefined && (path === PROTECTED_RESOURCE_METADATA_PATH || path === `${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}`)) {
+      // Public metadata, the same whatever the Host: readable from any origin (browser clients).
+      const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-allow-headers': 'mcp-protocol-version' };
+      if (method === 'OPTIONS') {
+        res.writeHead(204, cors);
+        res.end();
+        return;
+      }
+      if (method !== 'GET' && method !== 'HEAD') {
+        sendJson(res, 405, { error: 'method_not_allowed', message: `${method} is not allowed on ${path}` }, { allow: 'GET, HEAD, OPTIONS', ...cors });
+        return;
+      }
+      sendJson(res, 200, resource.metadata(), { ...cors, 'cache-control': 'public, max-age=300' });
       return;
     }
 

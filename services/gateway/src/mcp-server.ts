@@ -17,6 +17,7 @@ import { createResourceRequests } from './resource-requests.js';
 import type { ResourceMethod, ResourceRequests } from './resource-requests.js';
 import type { ResourceReader } from './resources.js';
 import type { Auditor } from './audit/auditor.js';
+import type { RequestFacts } from './audit/audit-events.js';
 
 /** A W3C `traceparent` (version 00): only well-formed values are passed on. */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -70,7 +71,7 @@ export interface McpServerFactoryDeps {
  * Who `admitCall` admitted: the acting client id, or the client id with the caller's scopes
  * (sent to the connector as `Qsys-Scopes` for its safety envelope; without them none is sent).
  */
-export type Admitted = string | { readonly clientId: string; readonly scopes: readonly string[] };
+export type Admitted = string | { readonly clientId: string; readonly scopes: readonly string[]; readonly oauth?: RequestFacts['oauth'] };
 
 /** One validation problem of a tool call's arguments, as sent in `error.data.issues`. */
 export interface ArgumentIssue {
@@ -168,7 +169,8 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
     const admitted = await admitCall(name, ctx);
     const clientId = typeof admitted === 'string' ? admitted : admitted.clientId;
     const requestId = ctx.http?.req?.headers.get(REQUEST_ID_HEADER) ?? resolveRequestId(undefined);
-    const call = auditor.begin({ tool: name, clientId, requestId, transport: ctx.http === undefined ? 'stdio' : 'http', method: 'tools/call', args, startedAt: started });
+    const oauth = typeof admitted === 'string' ? undefined : admitted.oauth;
+    const call = auditor.begin({ tool: name, clientId, requestId, transport: ctx.http === undefined ? 'stdio' : 'http', method: 'tools/call', args, startedAt: started, oauth });
     const tool: RegisteredTool | undefined = registry.get(name);
     if (tool === undefined) {
       await auditor.record(call.outcome({ success: false, error: new AppError('INVALID_PARAMS', `Unknown tool '${name}'`) }));

@@ -2,10 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { AppError, JSON_RPC_CODES, TOOLS } from '@qsys-mcp/contracts';
+import type { Scope } from '@qsys-mcp/contracts';
 import type { Logger } from '@qsys-mcp/observability';
 import type { Principal } from './auth/authenticator.js';
 import { credentialFromHeaders } from './auth/credentials.js';
 import { AUTH_REASONS } from './auth/errors.js';
+import { challengeOf } from './auth/protected-resource.js';
+import type { ProtectedResource } from './auth/protected-resource.js';
 import { readBody, sendJson } from './http-json.js';
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepth } from './json-depth.js';
 import { BATCH_PROTOCOL_VERSION, batchAllowed, isUtf8ContentType, paramsIssues, PROTO_ARGUMENTS_HEADER, PROTOCOL_VERSION_HEADER, protoArgumentCallId } from './mcp-input.js';
@@ -20,8 +23,6 @@ export const MAX_MCP_BODY_BYTES = 1024 * 1024;
 /** Methods the MCP server counts in the request metrics with their outcome (the guard counts the others). */
 const COUNTED_BY_SERVER: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'resources/templates/list', 'resources/list', 'resources/read']);
 
-/** Realm named in `WWW-Authenticate`. */
-export const AUTH_REALM = 'qsys-mcp';
 
 /** A request the guard let through: its parsed body and the caller, for the SDK handler. */
 export interface AdmittedRequest {
@@ -53,7 +54,13 @@ export interface McpGuardOptions {
    * (the audit trail): the tools of the refused `tools/call` requests (none for another method)
    * and the caller's client id when it is known (null when the credential was refused).
    */
-  onRefusal?: (refusal: { err: AppError; tools: readonly string[]; methods: readonly string[]; requestId: string; clientId: string | null }) => Promise<void>;
+  onRefusal?: (refusal: { err: AppError; tools: readonly string[]; methods: readonly string[]; requestId: string; clientId: string | null; principal?: Principal }) => Promise<void>;
+  /**
+   * The gateway as an OAuth protected resource (with `authentication.oauth`): every 401 then
+   * names its metadata (`resource_metadata`) and a 403 for a missing scope says which one
+   * (`error="insufficient_scope", scope=…`). @default none: the API-key challenges only
+   */
+  protectedResource?: ProtectedResource | undefined;
 }
 
 type RpcId = string | number | null;
@@ -103,19 +110,26 @@ export function authInfoOf(principal: Principal): AuthInfo {
     token: '',
     clientId: principal.clientId,
     scopes: [...principal.scopes],
-    extra: { via: principal.via, unauthenticated: principal.unauthenticated, ...(principal.name === undefined ? {} : { name: principal.name }) },
+    extra: {
+      via: principal.via,
+      unauthenticated: principal.unauthenticated,
+      ...(principal.name === undefined ? {} : { name: principal.name }),
+      ...(principal.oauth === undefined ? {} : { oauth: principal.oauth }),
+    },
   };
   if (principal.expiresAt !== undefined) info.expiresAt = principal.expiresAt;
   return info;
 }
 
-/** The `WWW-Authenticate` challenge of a 401: both schemes, plus the error when a credential was refused. */
-export function wwwAuthenticate(err: AppError): string {
-  const base = `ApiKey realm="${AUTH_REALM}", Bearer realm="${AUTH_REALM}"`;
+/**
+ * The `WWW-Authenticate` challenge of a 401: both schemes, plus the error when a credential was
+ * refused; with OAuth (`resourceMetadataUrl`) the Bearer challenge first, naming the metadata.
+ */
+export function wwwAuthenticate(err: AppError, resourceMetadataUrl?: string): string {
   const reason = err.details?.reason;
   // RFC 6750 §3.1: no error code when the request carried no credentials at all.
-  if (typeof reason !== 'string' || reason === AUTH_REASONS.missingCredentials) return base;
-  return `${base}, error="invalid_token", error_description="${reason.replace(/["\\]/g, '')}"`;
+  if (typeof reason !== 'string' || reason === AUTH_REASONS.missingCredentials) return challengeOf({ kind: 'missing' }, resourceMetadataUrl);
+  return challengeOf({ kind: 'invalid', description: reason }, resourceMetadataUrl);
 }
 
 function rpcError(id: RpcId, error: { code: number; message: string; data?: unknown }): Record<string, unknown> {
@@ -168,11 +182,20 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
     if (methods.length === 0 && tools.length === 0) metrics.request('other', 'error', 0, code);
   }
 
-  async function refuse(res: ServerResponse, err: AppError, inspected: Inspected, requestId: string, clientId?: string): Promise<undefined> {
+  const resource = options.protectedResource;
+
+  async function refuse(res: ServerResponse, err: AppError, inspected: Inspected, requestId: string, principal?: Principal): Promise<undefined> {
+    const clientId = principal?.clientId;
     countRefused(inspected.methods, inspected.tools, err.code);
-    await options.onRefusal?.({ err, tools: inspected.tools, methods: inspected.methods, requestId, clientId: clientId ?? null });
+    await options.onRefusal?.({ err, tools: inspected.tools, methods: inspected.methods, requestId, clientId: clientId ?? null, ...(principal === undefined ? {} : { principal }) });
     const headers: Record<string, string> = {};
-    if (err.code === 'AUTH_FAILED') headers['www-authenticate'] = wwwAuthenticate(err);
+    if (err.code === 'AUTH_FAILED') headers['www-authenticate'] = wwwAuthenticate(err, resource?.resourceMetadataUrl());
+    const requiredScope = err.details?.requiredScope;
+    if (err.code === 'FORBIDDEN' && resource !== undefined && typeof requiredScope === 'string') {
+      // Step-up (RFC 6750 §3.1): the scope to ask the authorization server for, in its own name.
+      const scope = resource.idpScope(requiredScope as Scope);
+      headers['www-authenticate'] = challengeOf({ kind: 'scope', scope, description: err.message }, resource.resourceMetadataUrl());
+    }
     const retryAfterMs = err.details?.retryAfterMs;
     if (err.code === 'RATE_LIMITED' && typeof retryAfterMs === 'number') headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     const level = err.code === 'RATE_LIMITED' ? 'debug' : 'info';
@@ -280,7 +303,7 @@ export function createMcpGuard(options: McpGuardOptions): McpGuard {
       for (const method of inspected.methods) policy.admitMethod(principal, method);
       policy.admitToolCalls(principal, inspected.tools, 'http', resourceReads);
     } catch (err) {
-      if (err instanceof AppError) return refuse(res, err, inspected, requestId, principal.clientId);
+      if (err instanceof AppError) return refuse(res, err, inspected, requestId, principal);
       throw err;
     }
     // tools/* and resources/* are counted by the MCP server with their outcome; the rest here.

@@ -4,6 +4,7 @@ import { AppError, SCOPES, TOOLS } from '@qsys-mcp/contracts';
 import type { Scope } from '@qsys-mcp/contracts';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
+import type { OAuthIdentity, OAuthVerifier } from './auth/oauth-verifier.js';
 import { AUTH_FAILED_PREFIX, AUTH_REASONS, authFailed, forbidden } from './auth/errors.js';
 import { createGatewayMetrics } from './metrics.js';
 import type { GatewayMetrics, MetricsTransport } from './metrics.js';
@@ -41,6 +42,8 @@ export interface PolicyOptions {
   rateLimiting: RateLimitingConfig;
   /** Clock, epoch ms (token expiry, bucket refill). @default Date.now */
   now?: () => number;
+  /** Verifier of OAuth access tokens, when `authentication.oauth` is configured. */
+  oauth?: OAuthVerifier | undefined;
 }
 
 /**
@@ -81,7 +84,7 @@ function scopeOf(tool: string): Scope | undefined {
 export function createPolicy(options: PolicyOptions): Policy {
   const { authentication, rateLimiting } = options;
   const now = options.now;
-  const authenticator = createAuthenticator({ config: authentication, ...(now === undefined ? {} : { now }) });
+  const authenticator = createAuthenticator({ config: authentication, oauth: options.oauth, ...(now === undefined ? {} : { now }) });
   const limiter = rateLimiting.enabled
     ? createRateLimiter({
         requestsPerMinute: rateLimiting.requestsPerMinute,
@@ -227,10 +230,12 @@ export function stdioAdmitResource(
  * and scopes (the scopes go to the connector as `Qsys-Scopes`).
  * A request without `authInfo` did not pass the guard and is refused.
  */
-export function httpAdmitCall(_tool: string, ctx: ServerContext): { clientId: string; scopes: readonly string[] } {
+export function httpAdmitCall(_tool: string, ctx: ServerContext): { clientId: string; scopes: readonly string[]; oauth?: OAuthIdentity } {
   const info = ctx.http?.authInfo;
   if (info?.clientId === undefined) throw toProtocolError(authFailed(AUTH_REASONS.missingCredentials));
-  return { clientId: info.clientId, scopes: info.scopes };
+  // Set by `authInfoOf` for callers with an OAuth access token (audited with each call).
+  const oauth = info.extra?.oauth as OAuthIdentity | undefined;
+  return { clientId: info.clientId, scopes: info.scopes, ...(oauth === undefined ? {} : { oauth }) };
 }
 
 /** `admitResource` of the MCP server over HTTP: {@link httpAdmitCall}'s client id. */

@@ -1,4 +1,5 @@
 import type { Scope } from '@qsys-mcp/contracts';
+import type { OAuthConfig } from './auth/oauth-settings.js';
 
 /**
  * Settings of the gateway's protections, as `GatewayConfig` carries them after the config file
@@ -23,6 +24,11 @@ export interface AuthenticationConfig {
   readonly jwtSecret: string | undefined;
   /** API key presented by the stdio transport (`MCP_API_KEY`); without it the stdio user is the client `local` with all scopes. */
   readonly stdioApiKey: string | undefined;
+  /**
+   * OAuth 2.1 access tokens of the configured issuers (`authentication.oauth`, `MCP_OAUTH_*`),
+   * accepted beside the API keys and the gateway's own tokens. @default undefined (no OAuth)
+   */
+  readonly oauth?: OAuthConfig | undefined;
 }
 
 /** `rateLimiting` section (token bucket). */

@@ -93,6 +93,8 @@ export interface RequestFacts {
   args?: unknown;
   /** Arrival, epoch ms. */
   startedAt: number;
+  /** The OAuth identity of the caller, when it presented an OAuth access token. */
+  oauth?: { issuer: string; subject: string; clientId: string | null } | undefined;
 }
 
 /** How a call ended. */
@@ -129,6 +131,9 @@ export function auditCall(base: AuditBase, facts: RequestFacts): AuditCall {
     kind,
     tool,
     clientId: facts.clientId === null ? null : facts.clientId.slice(0, 128),
+    ...(facts.oauth === undefined
+      ? {}
+      : { oauth: { issuer: facts.oauth.issuer.slice(0, 512), subject: facts.oauth.subject.slice(0, 256), clientId: facts.oauth.clientId?.slice(0, 256) ?? null } }),
     requestId: facts.requestId.slice(0, 128),
     core: coreOfCall(facts.tool, facts.args, base.defaultCore),
     method: facts.method.slice(0, 64),

@@ -23,6 +23,8 @@ export interface AuditRouteOptions {
   logger: Logger;
   /** Deadline of the query, ms. */
   requestTimeoutMs: number;
+  /** The OAuth Protected Resource Metadata URL named in a 401's challenge, with OAuth configured. */
+  resourceMetadataUrl?: (() => string) | undefined;
 }
 
 const PARAMS = ['limit', 'since', 'until', 'tool', 'clientId', 'success', 'kind'] as const;
@@ -52,8 +54,8 @@ export function parseAuditQuery(search: URLSearchParams): AuditQueryRequest {
   return parsed.data;
 }
 
-function sendError(res: ServerResponse, err: AppError, requestId: string): void {
-  const headers: Record<string, string> = err.code === 'AUTH_FAILED' ? { 'www-authenticate': wwwAuthenticate(err) } : {};
+function sendError(res: ServerResponse, err: AppError, requestId: string, resourceMetadataUrl?: () => string): void {
+  const headers: Record<string, string> = err.code === 'AUTH_FAILED' ? { 'www-authenticate': wwwAuthenticate(err, resourceMetadataUrl?.()) } : {};
   sendJson(res, err.status, { error: err.toJSON(), requestId }, headers);
 }
 
@@ -79,20 +81,20 @@ export function createAuditRoute(options: AuditRouteOptions): (req: IncomingMess
       if (principal.unauthenticated) throw authFailed(AUTH_REASONS.missingCredentials, { requiredScope: SCOPES.admin });
       if (!principal.scopes.includes(SCOPES.admin)) {
         const refusal = forbidden(AUDIT_TOOL, SCOPES.admin);
-        await auditor.refused({ ...facts, clientId: principal.clientId }, refusal);
+        await auditor.refused({ ...facts, clientId: principal.clientId, oauth: principal.oauth }, refusal);
         logger.info({ requestId, code: refusal.code, clientId: principal.clientId }, 'audit log request refused');
-        sendError(res, refusal, requestId);
+        sendError(res, refusal, requestId, options.resourceMetadataUrl);
         return;
       }
     } catch (err) {
       const refusal = toAppError(err);
       await auditor.refused({ ...facts, clientId: null }, refusal);
       logger.info({ requestId, code: refusal.code, reason: refusal.details?.reason }, 'audit log request refused');
-      sendError(res, refusal, requestId);
+      sendError(res, refusal, requestId, options.resourceMetadataUrl);
       return;
     }
     const search = new URL(req.url ?? '/', 'http://gateway').searchParams;
-    const call = auditor.begin({ ...facts, clientId: principal.clientId, args: Object.fromEntries(search) });
+    const call = auditor.begin({ ...facts, clientId: principal.clientId, oauth: principal.oauth, args: Object.fromEntries(search) });
     try {
       const request = parseAuditQuery(search);
       const reply = await queryAudit(request, { requestId, clientId: principal.clientId, deadline: startedAt + requestTimeoutMs, logger });

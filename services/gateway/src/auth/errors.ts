@@ -10,6 +10,10 @@ export const AUTH_REASONS = {
   unsupportedScheme: 'Unsupported authorization scheme',
   missingCredentials: 'Missing credentials',
   insufficientScope: 'Insufficient scope',
+  tokenTooLarge: 'Token too large',
+  wrongAudience: 'Token not issued for this resource',
+  untrustedIssuer: 'Token issuer not trusted',
+  keysUnavailable: 'Authorization server keys unavailable',
 } as const;
 
 /** One of {@link AUTH_REASONS}. */
