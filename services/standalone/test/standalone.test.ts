@@ -52,6 +52,21 @@ describe('standalone stack in one process (in-memory bus, simulated Core)', () =
     expect(stack.simulator?.getControl('Main Gain', 'mute')?.Value).toBe(1);
   });
 
+  it('fires a Trigger, and answers a dry run without writing', async () => {
+    const sim = stack.simulator!;
+    sim.resetStats();
+    const fired = await callTool(client, 'qsys.trigger_control', { component_name: 'Room Controls', control_name: 'trigger.1' });
+    expect(fired.structuredContent).toMatchObject({ triggered: true, control: { name: 'trigger.1' } });
+    expect(sim.stats().byMethod['Component.Set']).toBe(1);
+    const before = sim.getControl('Main Gain', 'mute')?.Value;
+    const read = await callTool(client, 'qsys.get_component', { component_name: 'Main Gain', controls: ['mute'] });
+    const now = (read.structuredContent as { controls: Array<{ value: unknown }> }).controls[0]?.value;
+    const dry = await callTool(client, 'qsys.set_control', { component_name: 'Main Gain', control_name: 'mute', value: !before, dry_run: true });
+    expect(dry.structuredContent).toEqual({ dry_run: true, changes: [{ component: 'Main Gain', control: 'mute', from: now, to: !before, ramp_time: 0 }] });
+    expect(sim.stats().byMethod['Component.Set']).toBe(1);
+    expect(sim.getControl('Main Gain', 'mute')?.Value).toBe(before);
+  });
+
   it('lists the demo snapshot bank and loads a snapshot into the simulated Core', async () => {
     const listed = await callTool(client, 'qsys.list_snapshots', {});
     expect(listed.structuredContent).toMatchObject({ core: 'main', banks: [{ bank_name: 'Scenes', type: 'snapshot_controller', bank_count: 8 }] });
