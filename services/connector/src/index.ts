@@ -1,4 +1,6 @@
-export { loadConfig } from './config.js';
+export { loadConfig, loadSafetyRules } from './config.js';
+export { createReloadableSafety, createSafetyReloader } from './safety-reload.js';
+export type { ReloadableSafety, SafetyReloader, SafetyReloadResult } from './safety-reload.js';
 export type { ConnectorConfig } from './config.js';
 export { startConnector, CONNECTOR_VERSION } from './connector.js';
 export type { Connector, ConnectorDeps } from './connector.js';

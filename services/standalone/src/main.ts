@@ -45,6 +45,10 @@ const about = {
 try {
   const stack = await startStandalone({ env: process.env, config, logger });
   shutdown.add({ name: 'standalone', close: () => stack.close() });
+  // SIGHUP: the connector's safety rules again from the config file and the SAFETY_* variables.
+  const onHangup = (): void => void stack.reloadSafety();
+  process.on('SIGHUP', onHangup);
+  shutdown.add({ name: 'safety reload', close: () => void process.off('SIGHUP', onHangup) });
   if (stdio) {
     process.stdin.once('end', () => void shutdown.run('stdin closed'));
     logger.info({ transport: 'stdio', ...about }, 'ready');

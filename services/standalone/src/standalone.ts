@@ -1,7 +1,7 @@
 import { AuditMetrics, startAudit, type Audit } from '@qsys-mcp/audit';
 import { createMemoryBus, type MemoryBus } from '@qsys-mcp/bus';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM } from '@qsys-mcp/contracts';
-import { startConnector, type Connector, type ConnectorConfig } from '@qsys-mcp/connector';
+import { createReloadableSafety, createSafetyReloader, loadSafetyRules, startConnector, type Connector, type ConnectorConfig, type SafetyReloadResult } from '@qsys-mcp/connector';
 import { createGateway, type Gateway, type GatewayConfig, type ListenInfo } from '@qsys-mcp/gateway';
 import type { Logger } from '@qsys-mcp/observability';
 import { startSimulator, type Simulator } from '@qsys-mcp/qsys-sim';
@@ -40,6 +40,12 @@ export interface Standalone {
   readonly http: ListenInfo | undefined;
   /** The audit module (store, consumer of the memory stream, `audit.query`); absent with `MCP_AUDIT_ENABLED=false`. */
   readonly audit: Audit | undefined;
+  /**
+   * Reads the connector's safety rules again (the config file's `safety` section and the
+   * `SAFETY_*` variables) and applies them; invalid rules keep those in force and are logged
+   * with every problem (main.ts calls it on SIGHUP). Never throws.
+   */
+  reloadSafety(): SafetyReloadResult;
   /** Closes gateway, audit module, connector, bus and simulator, in that order. */
   close(): Promise<void>;
 }
@@ -92,12 +98,23 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     const bus = createMemoryBus({ logger: logger.child({ module: 'bus' }) });
     closers.push(() => bus.close());
 
+    // The safety envelope, reloadable without a restart (SIGHUP in main.ts), as the connector process's.
+    const safety = createReloadableSafety(connectorConfig.safety);
     const connector = await startConnector({
       config: connectorConfig,
       bus,
       logger: logger.child({ module: 'connector' }),
+      safety,
     });
     closers.push(() => connector.close());
+    const configFile = gatewayConfig.configFile;
+    const safetyReloader = createSafetyReloader({
+      safety,
+      // The file was read with the gateway's settings; MCP_CONFIG must not name another one.
+      load: () => loadSafetyRules({ ...config.env, MCP_CONFIG: undefined }, configFile === undefined ? {} : { configPath: configFile }),
+      logger: logger.child({ module: 'connector' }),
+      registry: connector.metrics.registry,
+    });
     // Serve once the Core is reached, so that the first call works; a Core that is down does
     // not stop the stack (calls answer CORE_UNAVAILABLE until the connector reconnects).
     await connector.waitReady(options.coreReadyTimeoutMs ?? DEFAULT_CORE_READY_TIMEOUT_MS).catch((err: unknown) =>
@@ -145,6 +162,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       connectorConfig,
       http,
       audit,
+      reloadSafety: () => safetyReloader.reload(),
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {
