@@ -14,6 +14,8 @@ export const OAUTH_ALGORITHMS = Object.freeze(['RS256', 'ES256', 'EdDSA']);
 export const DEFAULT_OAUTH_RETRY_INITIAL_MS = 1_000;
 /** Longest wait between two attempts to reach an issuer, ms. */
 export const DEFAULT_OAUTH_RETRY_MAX_MS = 60_000;
+/** Least time between two JWKS fetches caused by an unknown `kid`, ms. */
+export const JWKS_COOLDOWN_MS = 5_000;
 /** Deadline of one discovery or JWKS request, ms. */
 export const OAUTH_FETCH_TIMEOUT_MS = 5_000;
 
@@ -141,8 +143,9 @@ export function createOAuthVerifier(options: OAuthVerifierOptions): OAuthVerifie
   function keySet(uri: string): RemoteJWKSet {
     return createRemoteJWKSet(new URL(uri), {
       cacheMaxAge: config.jwksCacheMaxAgeMs,
-      // An unknown kid (a new key after rotation) may fetch again after this long.
-      cooldownDuration: Math.min(30_000, config.jwksCacheMaxAgeMs),
+      // An unknown kid (a key added by a rotation) fetches the set again, at most once per cooldown:
+      // a flood of made-up kids costs the issuer one request per 5 s per replica.
+      cooldownDuration: Math.min(JWKS_COOLDOWN_MS, config.jwksCacheMaxAgeMs),
       timeoutDuration: OAUTH_FETCH_TIMEOUT_MS,
     });
   }
