@@ -131,6 +131,8 @@ export function compileSafety(rules: SafetyRules): Safety {
       }
       const limit = first(limits, write);
       if (limit === undefined) return;
+      if (typeof write.value === 'number' && write.value >= limit.min && write.value <= limit.max) return;
+      // Refused: the details are built only now (a write that passes builds nothing).
       const base = { ...at(write, where), safety: true, match: limit.match, min: limit.min, max: limit.max, valueMin: limit.min, valueMax: limit.max };
       if (write.value === undefined) {
         // A position cannot be checked against a range in the control's units: ask for a value.
@@ -138,11 +140,9 @@ export function compileSafety(rules: SafetyRules): Safety {
           details: { ...base, field: 'position', got: write.position },
         });
       }
-      if (typeof write.value !== 'number' || write.value < limit.min || write.value > limit.max) {
-        throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `Value ${JSON.stringify(write.value)} is outside the safety limit of the ${described(write)}: ${limit.min} to ${limit.max} (rule '${limit.match}')`, {
-          details: { ...base, field: 'value', got: write.value },
-        });
-      }
+      throw new AppError('QSYS_VALUE_OUT_OF_RANGE', `Value ${JSON.stringify(write.value)} is outside the safety limit of the ${described(write)}: ${limit.min} to ${limit.max} (rule '${limit.match}')`, {
+        details: { ...base, field: 'value', got: write.value },
+      });
     },
     hasStepRule(write) {
       return first(steps, write) !== undefined;
@@ -152,6 +152,8 @@ export function compileSafety(rules: SafetyRules): Safety {
       if (rule === undefined) return;
       const ramp = write.ramp ?? 0;
       if (ramp >= rule.minRampSeconds) return;
+      if (typeof current === 'number' && typeof write.value === 'number' && Math.abs(write.value - current) <= rule.step) return;
+      // Refused: the details are built only now (a write that passes builds nothing).
       const details = { ...at(write, where), field: 'ramp', match: rule.match, step: rule.step, minRampSeconds: rule.minRampSeconds, ramp };
       if (typeof current !== 'number' || typeof write.value !== 'number') {
         // Unknown current value (or a position, or a non-numeric value): the change cannot be
@@ -161,7 +163,6 @@ export function compileSafety(rules: SafetyRules): Safety {
         });
       }
       const change = Math.abs(write.value - current);
-      if (change <= rule.step) return;
       throw new AppError('SAFETY_RAMP_REQUIRED', `Changing the ${described(write)} from ${current} to ${write.value} (a step of ${change}) exceeds ${rule.step} (rule '${rule.match}'): send ramp_time of at least ${rule.minRampSeconds} s`, {
         details: { ...details, current, got: write.value, change },
       });

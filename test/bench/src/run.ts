@@ -68,6 +68,7 @@ const USAGE = `node test/bench/dist/run.js [options]    (npm run bench -- [optio
       N listens on replica B: RSS per listener, gateway CPU per delivered notification
   --profile [--profile-scenario read|write16|idle]              --cpu-prof on gateway, connector, simulator
   --ab DIR_A,DIR_B [--ab-env-a K=V,...] [--ab-env-b ...] [--ab-node-a FLAGS] [--ab-node-b FLAGS]
+      [--ab-connector-env-a K=V,...] [--ab-connector-env-b ...]   connector variables of one side
   --soak MS [--rate N] [--sample MS] [--soak-snapshots]
       memory soak: nats-server, simulator, connector, gateway and audit service under an
       open-loop mix (reads, 1- and 16-control writes) of N calls/s (default 50) for MS;
@@ -90,6 +91,8 @@ const { values: opts } = parseArgs({
     ab: { type: 'string' },
     'ab-env-a': { type: 'string' },
     'ab-env-b': { type: 'string' },
+    'ab-connector-env-a': { type: 'string' },
+    'ab-connector-env-b': { type: 'string' },
     'ab-node-a': { type: 'string' },
     'ab-node-b': { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
@@ -312,7 +315,7 @@ async function abMode(roots: string[]): Promise<void> {
   const stacks = [];
   const envs = [parseEnv(opts['ab-env-a']), parseEnv(opts['ab-env-b'])];
   const flags = [opts['ab-node-a'], opts['ab-node-b']].map((f) => (f === undefined || f === '' ? [] : f.split(' ')));
-  for (const [i, root] of roots.entries()) stacks.push(await startSplit({ nats, root, coreId: i === 0 ? 'main' : `alt${i}`, gatewayEnv: envs[i] ?? {}, gatewayNodeArgs: flags[i] ?? [] }));
+  for (const [i, root] of roots.entries()) stacks.push(await startSplit({ nats, root, coreId: i === 0 ? 'main' : `alt${i}`, gatewayEnv: envs[i] ?? {}, gatewayNodeArgs: flags[i] ?? [], connectorEnv: parseEnv(opts[i === 0 ? 'ab-connector-env-a' : 'ab-connector-env-b']) }));
   flags.forEach((f, i) => {
     if (f.length > 0 && names[i] !== undefined) names[i] = `${names[i]} node ${f.join(' ')}`;
   });
@@ -361,9 +364,11 @@ async function abMode(roots: string[]): Promise<void> {
       const wb = all.filter((w) => w.id === `${id}-c${c}-1`);
       return wa.map((w, k) => (wb[k] === undefined ? Number.NaN : pick(wb[k]) / pick(w))).filter(Number.isFinite).sort((x, y) => x - y);
     };
-    const gw = perRound((r) => r.cpuMsPerCall.gateway ?? Number.NaN);
-    if (gw.length > 0) {
-      lines.push(`| ${label} | ${c} | gateway CPU ms/call, B ÷ A of each round: median (min–max; rounds) | | | ${median(gw).toFixed(2)} (${gw[0]!.toFixed(2)}–${gw.at(-1)!.toFixed(2)}; ${gw.map((x) => x.toFixed(2)).join(' ')}) |`);
+    for (const proc of ['gateway', 'connector']) {
+      const gw = perRound((r) => r.cpuMsPerCall[proc] ?? Number.NaN);
+      if (gw.length > 0) {
+        lines.push(`| ${label} | ${c} | ${proc} CPU ms/call, B ÷ A of each round: median (min–max; rounds) | | | ${median(gw).toFixed(2)} (${gw[0]!.toFixed(2)}–${gw.at(-1)!.toFixed(2)}; ${gw.map((x) => x.toFixed(2)).join(' ')}) |`);
+      }
     }
     const other = [0, 1].map((i) => all.filter((w) => w.id === `${id}-c${c}-${i}`).map((w) => w.otherCores));
     lines.push(`| ${label} | ${c} | other load, cores (median of the windows) | ${other.map((o) => median(o).toFixed(2)).join(' | ')} | |`);
