@@ -16,6 +16,8 @@ environment (each wins over its config file key):
   MCP_HTTP_PORT         HTTP port (default 8080; 0 = chosen by the OS)
   QSYS_CORE_ID          core used when a call names none (default main)
   MCP_AUTH_ENABLED      require credentials (default false); MCP_API_KEYS, MCP_JWT_SECRET
+  MCP_OAUTH_ISSUER      trusted OAuth 2.1 issuer(s), comma-separated: accept their access tokens
+                        (with MCP_PUBLIC_URL, MCP_OAUTH_AUDIENCE; docs/security.md)
   MCP_RATE_LIMIT_RPM, MCP_RATE_LIMIT_BURST  per-client limit (default 60 per minute, burst 10)
   MCP_RATE_LIMIT_STDIO  rate limit the stdio user too (default false)
   MCP_MAX_JSON_DEPTH    deepest JSON nesting accepted in a request body (default 64)

@@ -91,7 +91,7 @@ describe('authentication.oauth', () => {
     });
     expect(problems).toEqual([
       'MCP_OAUTH_ISSUER[0]: expected an https URL without query or fragment (http only on localhost), got "idp.example.com"',
-      'MCP_OAUTH_AUDIENCE: expected an absolute URI without fragment (the resource identifier, e.g. https://mcp.example.com/mcp), got "not a uri"',
+      'MCP_OAUTH_AUDIENCE: expected an absolute URI without fragment (the resource identifier, e.g. https://mcp.example.com/mcp) or an application id, got "not a uri"',
       'MCP_PUBLIC_URL: expected an http(s) origin without path, such as https://mcp.example.com, got "https://mcp.example.com/mcp"',
       'MCP_OAUTH_JWKS_URI: expected an https URL without query or fragment (http only on localhost), got "http://idp.example.com/keys"',
       'MCP_OAUTH_SCOPE_MAP: expected qsys:read|qsys:write|qsys:admin=<IdP scope or role>, comma-separated (at "read=x"), got "read=x"',
@@ -102,8 +102,15 @@ describe('authentication.oauth', () => {
     const path = configFile({ authentication: { enabled: true, oauth: { issuer: ['https://ok.example.com', 'ftp://idp.example.com'], audience: 'https://mcp.example.com/mcp#x' } } });
     expect(problemsOf({ MCP_CONFIG: path })).toEqual([
       'authentication.oauth.issuer[1]: expected an https URL without query or fragment (http only on localhost), got "ftp://idp.example.com"',
-      'authentication.oauth.audience: expected an absolute URI without fragment (the resource identifier, e.g. https://mcp.example.com/mcp), got "https://mcp.example.com/mcp#x"',
+      'authentication.oauth.audience: expected an absolute URI without fragment (the resource identifier, e.g. https://mcp.example.com/mcp) or an application id, got "https://mcp.example.com/mcp#x"',
     ]);
+  });
+
+  it('accepts an application id as the audience (Entra ID v2 tokens)', () => {
+    expect(loadConfig({ ...ON, MCP_OAUTH_ISSUER: 'https://a.example.com', MCP_OAUTH_AUDIENCE: '00000000-1111-2222-3333-444444444444' }).authentication.oauth?.audience).toBe(
+      '00000000-1111-2222-3333-444444444444',
+    );
+    expect(problemsOf({ ...ON, MCP_OAUTH_ISSUER: 'https://a.example.com', MCP_OAUTH_AUDIENCE: 'https:' })[0]).toMatch(/^MCP_OAUTH_AUDIENCE: expected an absolute URI/);
   });
 
   it('accepts http issuers on loopback only (tests, a local authorization server)', () => {

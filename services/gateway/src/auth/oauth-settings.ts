@@ -75,13 +75,18 @@ export const OAuthServerUrlSchema = z.string().refine(
   { message: 'expected an https URL without query or fragment (http only on localhost)' },
 );
 
-/** A resource identifier (RFC 8707): an absolute URI without fragment, e.g. `https://mcp.example.com/mcp` or `api://qsys-mcp`. */
+/**
+ * The audience: a resource identifier (RFC 8707), an absolute URI without fragment such as
+ * `https://mcp.example.com/mcp` or `api://qsys-mcp`; or, for identity providers that put an
+ * application id there (Entra ID v2 tokens: a GUID), a plain identifier of letters, digits and `._~-`.
+ */
 export const AudienceSchema = z.string().refine(
   (v) => {
+    if (/^[A-Za-z0-9._~-]{1,256}$/.test(v)) return true;
     const url = parseUrl(v);
-    return url !== undefined && url.hash === '' && !/\s/.test(v) && url.protocol.length > 1;
+    return url !== undefined && url.hash === '' && !/\s/.test(v) && /^[a-z][a-z0-9+.-]*:[^:]/i.test(v) && v.length <= 2048;
   },
-  { message: 'expected an absolute URI without fragment (the resource identifier, e.g. https://mcp.example.com/mcp)' },
+  { message: 'expected an absolute URI without fragment (the resource identifier, e.g. https://mcp.example.com/mcp) or an application id' },
 );
 
 /** The gateway's public base URL: an http(s) origin, without path, query or fragment. */
