@@ -298,6 +298,9 @@ export interface FanOutResult {
   /** Gateway CPU while the streams are open and nothing of theirs changes, ms per s (meters move: events arrive anyway). */
   idleCpuMsPerSecBefore: number;
   idleCpuMsPerSecWith: number;
+  /** The connector's change events per second during that idle window, and the components they named. */
+  backgroundEventsPerSec: number;
+  backgroundComponents: string[];
   changes: number;
   expected: number;
   delivered: number;
@@ -329,8 +332,37 @@ export interface FanOutOptions {
   core: string;
   component: string;
   control: string;
+  natsUrl: string;
   procs: Proc[];
   log(text: string): void;
+}
+
+/**
+ * Counts the connector's change events of one core and the components they name, until `stop()`:
+ * the events a gateway's event bus turns into `resource_updated` for every listener.
+ */
+async function eventCounter(natsUrl: string, core: string): Promise<{ stop(): { eventsPerSec: number; components: string[] }; close(): Promise<void> }> {
+  const bus: NatsBus = await createNatsBus({ servers: natsUrl, name: 'bench-live-count' });
+  let events = 0;
+  let counting = true;
+  const components = new Set<string>();
+  const sub = bus.subscribe(`qsys.${core}.evt.controls`, (event) => {
+    if (!counting) return;
+    events++;
+    for (const c of (event.data as { changes?: Array<{ component?: string }> } | null)?.changes ?? []) if (typeof c.component === 'string') components.add(c.component);
+  });
+  await bus.connection.flush();
+  const t0 = performance.now();
+  return {
+    stop: () => {
+      counting = false;
+      return { eventsPerSec: (events * 1000) / (performance.now() - t0), components: [...components].sort() };
+    },
+    close: async () => {
+      sub.unsubscribe();
+      await bus.close();
+    },
+  };
 }
 
 /** V8's heap in use of a service, MB (`process_memory_usage_bytes{type="heap_used"}` of its /metrics). */
@@ -400,7 +432,11 @@ export async function measureFanOut(o: FanOutOptions): Promise<FanOutResult> {
   const openMs = performance.now() - open0;
   o.log(`live: ${streams.length} listens open on ${gw.name} in ${openMs.toFixed(0)} ms`);
   await pause(2000);
+  // What reaches the gateway's event bus while nothing the listens name changes: the meters.
+  const counter = await eventCounter(o.natsUrl, o.core);
   const open = await quiet(gw.pid, metricsUrl, 4000);
+  const background = counter.stop();
+  await counter.close();
   const idleWith = open.cpuMsPerSec;
 
   const core = await coreClient(o.simWsUrl);
@@ -451,6 +487,8 @@ export async function measureFanOut(o: FanOutOptions): Promise<FanOutResult> {
     heapAfterCloseMb: closed.heapMb,
     idleCpuMsPerSecBefore: before.cpuMsPerSec,
     idleCpuMsPerSecWith: idleWith,
+    backgroundEventsPerSec: background.eventsPerSec,
+    backgroundComponents: background.components,
     changes: o.changes,
     expected,
     delivered,
@@ -494,6 +532,7 @@ export function liveReport(latency: LatencyResult[], fanOut: FanOutResult | unde
       `| gateway heap in use before → with the listens open (lowest of 4 samples) | ${f(r.heapBeforeMb)} → ${f(r.heapAfterOpenMb)} MB (${f(((r.heapAfterOpenMb - r.heapBeforeMb) * 1024) / Math.max(1, r.opened))} KB per listener) |`,
       `| gateway RSS / heap in use after the listens closed | ${f(r.rssAfterCloseMb)} / ${f(r.heapAfterCloseMb)} MB |`,
       `| gateway CPU idle (no change of the listened component), before → with the listens open | ${f(r.idleCpuMsPerSecBefore, 2)} → ${f(r.idleCpuMsPerSecWith, 2)} ms/s |`,
+      `| the connector's change events meanwhile (none for the listened component) | ${f(r.backgroundEventsPerSec)} per s, naming ${r.backgroundComponents.join(', ') || 'nothing'} |`,
       `| changes / notifications expected / delivered | ${r.changes} / ${r.expected} / ${r.delivered} |`,
       `| **gateway CPU per delivered notification** (all of its CPU over the ${f(r.windowMs / 1000)} s of changes) | **${f(r.cpuMsPerNote, 4)} ms** |`,
       `| the same less its idle CPU with the listens open | ${f(r.cpuMsPerNoteNet, 4)} ms |`,
