@@ -117,7 +117,7 @@ afterAll(async () => {
 });
 
 describe('walking skeleton over real NATS', () => {
-  it('lists the same sixteen tools on both gateway replicas', async () => {
+  it('lists the same twenty-one tools on both gateway replicas', async () => {
     for (const client of clients) {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
@@ -129,9 +129,14 @@ describe('walking skeleton over real NATS', () => {
         'qsys.get_room',
         'qsys.list_components',
         'qsys.list_cores',
+        'qsys.list_snapshots',
+        'qsys.load_snapshot',
+        'qsys.save_snapshot',
         'qsys.set_control',
         'qsys.set_controls',
         'qsys.set_named_control',
+        'qsys.trigger_control',
+        'qsys.undo',
         'qsys.watch',
         'system.audit_log',
         'system.health',
@@ -158,8 +163,12 @@ describe('walking skeleton over real NATS', () => {
         'qsys.main.component.list',
         'qsys.main.control.get',
         'qsys.main.control.set',
+        'qsys.main.control.trigger',
         'qsys.main.named.get',
         'qsys.main.named.set',
+        'qsys.main.snapshot.list',
+        'qsys.main.snapshot.load',
+        'qsys.main.snapshot.save',
         'qsys.main.status',
       ]);
       const ping = await probe.connection.request('$SRV.PING.qsys-connector-main', undefined, { timeout: 2000 });
