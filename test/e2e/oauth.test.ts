@@ -85,7 +85,7 @@ beforeAll(async () => {
     startGatewayProcess(nats.url, { MCP_AUTH_ENABLED: 'true', MCP_OAUTH_ISSUER: as.issuer, MCP_OAUTH_JWKS_CACHE_MAX_AGE_MS: String(JWKS_CACHE_MAX_AGE_MS) }, [], 'gw-oauth-sdk'),
   ]);
   await waitCoreLive(await track(connectHttpClientWithHeaders(url(replicas[0]!), { 'x-api-key': API_KEY })));
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));

@@ -284,9 +284,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (!auth.enabled && !isLoopback(config.httpHost)) {
         logger.warn({ httpHost: config.httpHost }, 'authentication is disabled on a non-loopback address: anyone who reaches it can change the Core (set MCP_AUTH_ENABLED=true and MCP_API_KEYS)');
       }
-      if (auth.enabled && auth.keyCount === 0) logger.warn('authentication is enabled without API keys: only the anonymous tools can be called');
+      if (auth.enabled && auth.keyCount === 0 && auth.oauth === undefined) logger.warn('authentication is enabled without API keys or OAuth issuers: only the anonymous tools can be called');
       logger.info(
-        { authentication: auth.enabled, apiKeyCount: auth.keyCount, bearerTokens: auth.tokensEnabled, rateLimiting: config.rateLimiting.enabled ? { ...config.rateLimiting } : false },
+        { authentication: auth.enabled, apiKeyCount: auth.keyCount, bearerTokens: auth.tokensEnabled, oauth: auth.oauth !== undefined, rateLimiting: config.rateLimiting.enabled ? { ...config.rateLimiting } : false },
         'protections',
       );
       await new Promise<void>((resolve, reject) => {

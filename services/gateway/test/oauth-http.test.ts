@@ -124,6 +124,9 @@ describe('the gateway as an OAuth resource server', () => {
     expect(res.status).toBe(401);
     expect(challenge(res)).toBe(`Bearer realm="qsys-mcp", resource_metadata="${metadataUrl}", ApiKey realm="qsys-mcp"`);
     expect((res.json as { error: { code: number } }).error.code).toBe(JSON_RPC_CODES.AUTH_FAILED);
+    const audit = await rawRequest(h.listen.url, { path: '/audit' });
+    expect(audit.status).toBe(401);
+    expect(challenge(audit)).toBe(`Bearer realm="qsys-mcp", resource_metadata="${metadataUrl}", ApiKey realm="qsys-mcp"`);
   });
 
   it.each([
