@@ -127,6 +127,7 @@ export const OAuthFileSchema = z
   })
   .partial()
   .strict();
+/** `authentication.oauth` as validated from the config file (before the environment and the defaults). */
 export type OAuthFileSettings = z.output<typeof OAuthFileSchema>;
 
 const SCOPE_MAP_ENTRY = /^(qsys:(?:read|write|admin))=(\S+)$/;
