@@ -452,14 +452,39 @@ function splitTypeArrays(node: unknown): void {
 }
 
 /**
+ * A root that is a union of objects (a write's answer or its dry run's) gets `type: "object"` and
+ * `properties`: every branch's properties (a name in several branches: `anyOf` of theirs), beside
+ * the `anyOf` that keeps each answer exact. MCP wants an object root, the SDK wraps the result of
+ * any other root in `{ result }`, and schema linters (the MCP Inspector's `--strict`) want its
+ * properties. In place.
+ */
+function objectRoot(schema: JsonSchemaObject): void {
+  const branches = schema.anyOf;
+  if (schema.type !== undefined || !Array.isArray(branches)) return;
+  const objects = branches as JsonSchemaObject[];
+  if (!objects.every((b) => b !== null && typeof b === 'object' && b.type === 'object')) return;
+  const properties: Record<string, unknown[]> = {};
+  for (const branch of objects) {
+    for (const [name, sub] of Object.entries((branch.properties as JsonSchemaObject | undefined) ?? {})) {
+      const seen = (properties[name] ??= []);
+      if (!seen.some((s) => JSON.stringify(s) === JSON.stringify(sub))) seen.push(sub);
+    }
+  }
+  schema.type = 'object';
+  schema.properties = Object.fromEntries(Object.entries(properties).map(([name, subs]) => [name, subs.length === 1 ? subs[0] : { anyOf: subs }]));
+}
+
+/**
  * The JSON Schema (draft 2020-12) of a tool's input or output, as `tools/list` advertises it.
  * zod writes a union of bare primitive types (`z.union([z.number(), z.string(), z.boolean()])`,
  * `.nullable()`) as a `type` array; this writes `anyOf` branches with one `type` each instead,
  * which clients that map schemas onto a single-`type` dialect (the OpenAPI subset of Gemini
- * function declarations) accept. Both accept the same values.
+ * function declarations) accept. Both accept the same values. A union of objects at the root is
+ * an object with every branch's properties besides (`objectRoot`).
  */
 export function toolJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchemaObject {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as JsonSchemaObject;
   splitTypeArrays(json);
+  objectRoot(json);
   return json;
 }

@@ -15,6 +15,15 @@ describe('dry runs and triggers in the tool contracts', () => {
     }
   });
 
+  it('advertises a write-or-dry-run answer as an object with every branch\'s properties and the exact branches', () => {
+    const json = toolJsonSchema(TOOLS['qsys.set_control'].output, 'output') as { type?: unknown; properties?: Record<string, unknown>; anyOf?: unknown[] };
+    expect(json.type).toBe('object');
+    expect(Object.keys(json.properties ?? {}).sort()).toEqual(['changes', 'controls', 'dry_run', 'failed']);
+    expect(json.anyOf).toHaveLength(2);
+    // A tool whose answer is one object is left as it was.
+    expect(toolJsonSchema(TOOLS['system.ping'].output, 'output')).not.toHaveProperty('anyOf');
+  });
+
   it('a Named Control change has no component, and an unknown value now is null', () => {
     expect(DryRunReplySchema.safeParse({ dry_run: true, changes: [{ control: 'MainGain', from: null, to: 1, ramp_time: 0 }] }).success).toBe(true);
     expect(DryRunReplySchema.safeParse({ dry_run: false, changes: [] }).success).toBe(false);

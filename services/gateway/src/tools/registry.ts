@@ -47,15 +47,13 @@ export function createToolRegistry(handlers: ToolHandlers): ToolRegistry {
   for (const name of Object.keys(TOOLS) as ToolName[]) {
     const definition: ToolDefinition = TOOLS[name];
     const inputSchema = toJsonSchema(definition.input, 'input');
-    // `type: 'object'` at the root also for outputs that are a union of objects (a write or its
-    // dry run): the SDK wraps the result of a schema whose root is not an object in `{ result }`.
-    const outputSchemaJson = { ...toJsonSchema(definition.output, 'output'), type: 'object' };
+    const outputSchemaJson = toJsonSchema(definition.output, 'output');
     const listing: Tool = {
       name,
       title: definition.title,
       description: definition.description,
       inputSchema: { ...inputSchema, type: 'object' },
-      outputSchema: { ...outputSchemaJson, type: 'object' as const },
+      outputSchema: { ...outputSchemaJson, type: 'object' },
       annotations: { title: definition.title, ...definition.annotations },
     };
     // Each handler is typed by its own tool's input; the registry only calls it with
