@@ -17,7 +17,7 @@ import { createResourceRequests } from './resource-requests.js';
 import type { ResourceMethod, ResourceRequests } from './resource-requests.js';
 import type { ResourceReader } from './resources.js';
 import type { Auditor } from './audit/auditor.js';
-import type { RequestFacts } from './audit/audit-events.js';
+import { isDryRun, type RequestFacts } from './audit/audit-events.js';
 
 /** A W3C `traceparent` (version 00): only well-formed values are passed on. */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -203,8 +203,9 @@ export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFac
 
     // Built only if something is logged at the configured level (or a tool reads it).
     const log = lazyChild(logger, { requestId, clientId, tool: name });
-    // Fail-closed: nothing that changes the Core runs unless JetStream took its record first.
-    if (auditor.failClosed && !tool.definition.annotations.readOnlyHint) {
+    // Fail-closed: nothing that changes the Core runs unless JetStream took its record first. A
+    // dry run changes nothing, so it needs no intent (and leaves none that looks like a write).
+    if (auditor.failClosed && !tool.definition.annotations.readOnlyHint && !isDryRun(parsed.data)) {
       try {
         await auditor.recordNow(call.intent());
       } catch (err) {

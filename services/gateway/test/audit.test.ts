@@ -212,6 +212,19 @@ describe('when JetStream cannot take the events', () => {
     expect(ping).toMatchObject({ kind: 'tool_call', tool: 'system.ping' });
     expect(events(h)).toHaveLength(3);
   });
+
+  it('with failClosed runs a dry run without an intent, even when the stream is down, and marks its event', async () => {
+    const h = await start({ stream: false, env: { MCP_AUDIT_FAIL_CLOSED: 'true', MCP_AUDIT_PUBLISH_TIMEOUT_MS: '200' } });
+    const client = await h.connect();
+    const dry = await client.callTool({ name: 'qsys.set_control', arguments: { component_name: 'Main Gain', control_name: 'gain', value: -4, dry_run: true } });
+    expect(dry.isError).toBeFalsy();
+    expect(dry.structuredContent).toMatchObject({ dry_run: true, changes: [{ component: 'Main Gain', control: 'gain', to: -4 }] });
+    expect(writesReceived(h)).toEqual([expect.objectContaining({ data: expect.objectContaining({ dryRun: true }) })]);
+    h.bus.addStream({ name: AUDIT_STREAM, subjects: [AUDIT_EVENTS_WILDCARD] });
+    await waitFor(() => h.gateway.audit.buffered === 0);
+    expect(events(h)).toEqual([expect.objectContaining({ kind: 'tool_call', tool: 'qsys.set_control', success: true, dryRun: true })]);
+    expect(events(h)[0]).not.toHaveProperty('changes');
+  });
 });
 
 describe('reading the audit log', () => {

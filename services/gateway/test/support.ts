@@ -76,7 +76,10 @@ const HANDLERS: Partial<Record<CoreOperation, Handler>> = {
   }),
   // `previous`: the canned values, as a connector's live state would report them before the write.
   'control.set': (d) => {
-    const writes = d.controls as { component: string; control: string; value: number | string | boolean }[];
+    const writes = d.controls as { component: string; control: string; value: number | string | boolean; ramp?: number }[];
+    if (d.dryRun === true) {
+      return { controls: [], dryRunChanges: writes.map((w) => ({ component: w.component, control: w.control, from: controlOf(w.component, w.control).value, to: w.value, ramp_time: w.ramp ?? 0 })) };
+    }
     return {
       controls: writes.map((w) => ({ ...controlOf(w.component, w.control), value: w.value, string: String(w.value) })),
       previous: writes.map((w) => controlOf(w.component, w.control)),
