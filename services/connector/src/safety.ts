@@ -43,24 +43,12 @@ export interface SafetyWrite {
   ramp?: number | undefined;
 }
 
-interface Compiled<R> {
-  readonly rule: R;
-  readonly regex: RegExp;
-  /** True when the pattern names a component's control (`Component/control`). */
-  readonly component: boolean;
-}
-
-/** `*` → `.*`, everything else literal, anchored. */
-function compilePattern(pattern: string): RegExp {
-  const source = pattern
+/** The regular-expression source of a pattern: `*` → `.*`, everything else literal (no groups). */
+function patternSource(pattern: string): string {
+  return pattern
     .split('*')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
-  return new RegExp(`^${source}$`, 'su');
-}
-
-function compile<R extends { match: string }>(rules: readonly R[]): readonly Compiled<R>[] {
-  return rules.map((rule) => ({ rule, regex: compilePattern(rule.match), component: rule.match.includes('/') }));
 }
 
 /** The name a write is matched by: `Component/control`, or the Named Control's name. */
@@ -72,11 +60,38 @@ function described(write: SafetyWrite): string {
   return write.component === undefined ? `Named Control '${write.control}'` : `control '${write.control}' of component '${write.component}'`;
 }
 
-function first<R>(compiled: readonly Compiled<R>[], write: SafetyWrite): R | undefined {
-  const isComponent = write.component !== undefined;
-  const name = nameOf(write);
-  for (const c of compiled) if (c.component === isComponent && c.regex.test(name)) return c.rule;
-  return undefined;
+/** One list's patterns of one kind (component controls, or Named Controls) as ONE anchored alternation. */
+interface Alternation<R> {
+  readonly regex: RegExp;
+  /** The rule of each alternative, in list order: capture group i + 1 is `rules[i]`. */
+  readonly rules: readonly R[];
+}
+
+/** Finds the first rule of a list whose pattern matches a write. */
+type FirstMatch<R> = (write: SafetyWrite) => R | undefined;
+
+/**
+ * Compiles a list of rules into two regular expressions (patterns with `/` for component
+ * controls, patterns without for Named Controls), each `^(?:(p1)|(p2)|…)$`: one match per write
+ * whatever the number of rules, and the first alternative that matches the whole name is the
+ * first matching rule of the list (alternatives are tried in order).
+ */
+function compile<R extends { match: string }>(rules: readonly R[]): FirstMatch<R> {
+  const build = (component: boolean): Alternation<R> | undefined => {
+    const chosen = rules.filter((r) => r.match.includes('/') === component);
+    if (chosen.length === 0) return undefined;
+    return { regex: new RegExp(`^(?:${chosen.map((r) => `(${patternSource(r.match)})`).join('|')})$`, 'su'), rules: chosen };
+  };
+  const components = build(true);
+  const named = build(false);
+  return (write) => {
+    const alternation = write.component === undefined ? named : components;
+    if (alternation === undefined) return undefined;
+    const hit = alternation.regex.exec(nameOf(write));
+    if (hit === null) return undefined;
+    for (let i = 1; i < hit.length; i++) if (hit[i] !== undefined) return alternation.rules[i - 1];
+    return undefined;
+  };
 }
 
 /** True when the request's `Qsys-Scopes` header carries `qsys:admin`; no header is not admin. */
@@ -115,21 +130,21 @@ function at(write: SafetyWrite, where: Where | undefined): Record<string, unknow
  * (`SafetySettingsSchema`); the config loader refuses invalid ones at start.
  */
 export function compileSafety(rules: SafetyRules): Safety {
-  const protectedPatterns = compile(rules.protectedControls.map((match) => ({ match })));
-  const limits = compile(rules.limits);
-  const steps = compile(rules.maxStep);
+  const firstProtected = compile(rules.protectedControls.map((match) => ({ match })));
+  const firstLimit = compile(rules.limits);
+  const firstStep = compile(rules.maxStep);
   return {
-    empty: protectedPatterns.length + limits.length + steps.length === 0,
+    empty: rules.protectedControls.length + rules.limits.length + rules.maxStep.length === 0,
     checkStatic(write, admin, where) {
       if (!admin) {
-        const hit = first(protectedPatterns, write);
+        const hit = firstProtected(write);
         if (hit !== undefined) {
           throw new AppError('CONTROL_PROTECTED', `The ${described(write)} is protected by the safety envelope (pattern '${hit.match}'): writing it needs the ${SCOPES.admin} scope`, {
             details: { ...at(write, where), pattern: hit.match, requiredScope: SCOPES.admin },
           });
         }
       }
-      const limit = first(limits, write);
+      const limit = firstLimit(write);
       if (limit === undefined) return;
       if (typeof write.value === 'number' && write.value >= limit.min && write.value <= limit.max) return;
       // Refused: the details are built only now (a write that passes builds nothing).
@@ -145,10 +160,10 @@ export function compileSafety(rules: SafetyRules): Safety {
       });
     },
     hasStepRule(write) {
-      return first(steps, write) !== undefined;
+      return firstStep(write) !== undefined;
     },
     checkStep(write, current, where) {
-      const rule = first(steps, write);
+      const rule = firstStep(write);
       if (rule === undefined) return;
       const ramp = write.ramp ?? 0;
       if (ramp >= rule.minRampSeconds) return;
