@@ -1,5 +1,7 @@
 export { loadConfig, loadSafetyRules } from './config.js';
 export { createReloadableSafety, createSafetyReloader } from './safety-reload.js';
+export { compileSafety } from './safety.js';
+export type { Safety, SafetyRules, SafetyWrite } from './safety.js';
 export type { ReloadableSafety, SafetyReloader, SafetyReloadResult } from './safety-reload.js';
 export type { ConnectorConfig } from './config.js';
 export { startConnector, CONNECTOR_VERSION } from './connector.js';

@@ -81,6 +81,25 @@ describe('safety rules (compiled)', () => {
     expect(caught(() => safety.checkStatic({ component: 'Zone 1 Gain', control: 'gain', value: 21 }, false)).details?.match).toBe('*/gain');
   });
 
+  it('applies the first matching rule in list order, with wildcards and literals mixed, among many', () => {
+    const many = compileSafety({
+      protectedControls: [],
+      limits: [
+        ...Array.from({ length: 200 }, (_, i) => ({ match: `Zone ${i} Gain/gain`, min: 0, max: 1 })),
+        { match: '*/gai*', min: -10, max: 10 },
+        { match: 'Main Gain/gain', min: -100, max: 100 },
+        { match: '*', min: 5, max: 6 },
+        { match: 'Main*', min: 7, max: 8 },
+      ],
+      maxStep: [],
+    });
+    expect(caught(() => many.checkStatic({ component: 'Main Gain', control: 'gain', value: 50 }, false)).details).toMatchObject({ match: '*/gai*', min: -10 });
+    expect(caught(() => many.checkStatic({ component: 'Zone 7 Gain', control: 'gain', value: 5 }, false)).details).toMatchObject({ match: 'Zone 7 Gain/gain' });
+    // '*' and 'Main*' have no '/': they name Named Controls only; '*' comes first.
+    expect(caught(() => many.checkStatic({ control: 'MainGain', value: 0 }, false)).details).toMatchObject({ match: '*', min: 5 });
+    expect(() => many.checkStatic({ component: 'Main Gain', control: 'mute', value: 50 }, false)).not.toThrow();
+  });
+
   it('refuses a position or a non-number on a limited control (it cannot be checked)', () => {
     expect(caught(() => safety.checkStatic({ component: 'Main Gain', control: 'gain', position: 1 }, false)).details).toMatchObject({ field: 'position', safety: true });
     expect(caught(() => safety.checkStatic({ component: 'Main Gain', control: 'gain', value: '0' }, false)).code).toBe('QSYS_VALUE_OUT_OF_RANGE');
