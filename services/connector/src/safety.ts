@@ -84,7 +84,12 @@ function compile<R extends { match: string }>(rules: readonly R[]): FirstMatch<R
   };
   const components = build(true);
   const named = build(false);
-  return (write) => {
+  if (components === undefined && named === undefined) return () => undefined;
+  // The answer depends on the name alone and writes repeat the same controls: remembered per
+  // name (null: no rule), forgotten all at once past MAX_REMEMBERED_NAMES so that names never
+  // seen again cannot grow it. A reload compiles a new envelope, with an empty memory.
+  const remembered = new Map<string, R | null>();
+  const match = (write: SafetyWrite): R | undefined => {
     const alternation = write.component === undefined ? named : components;
     if (alternation === undefined) return undefined;
     const hit = alternation.regex.exec(nameOf(write));
@@ -92,7 +97,19 @@ function compile<R extends { match: string }>(rules: readonly R[]): FirstMatch<R
     for (let i = 1; i < hit.length; i++) if (hit[i] !== undefined) return alternation.rules[i - 1];
     return undefined;
   };
+  return (write) => {
+    const key = write.component === undefined ? `N\u0000${write.control}` : `C\u0000${write.component}\u0000${write.control}`;
+    const known = remembered.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const rule = match(write);
+    if (remembered.size >= MAX_REMEMBERED_NAMES) remembered.clear();
+    remembered.set(key, rule ?? null);
+    return rule;
+  };
 }
+
+/** Most control names whose first matching rule one list remembers. */
+const MAX_REMEMBERED_NAMES = 10_000;
 
 /** True when the request's `Qsys-Scopes` header carries `qsys:admin`; no header is not admin. */
 export function isAdmin(headers: BusHeaders | undefined): boolean {
