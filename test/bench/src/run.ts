@@ -367,7 +367,9 @@ async function abMode(roots: string[]): Promise<void> {
     for (const proc of ['gateway', 'connector']) {
       const gw = perRound((r) => r.cpuMsPerCall[proc] ?? Number.NaN);
       if (gw.length > 0) {
-        lines.push(`| ${label} | ${c} | ${proc} CPU ms/call, B ÷ A of each round: median (min–max; rounds) | | | ${median(gw).toFixed(2)} (${gw[0]!.toFixed(2)}–${gw.at(-1)!.toFixed(2)}; ${gw.map((x) => x.toFixed(2)).join(' ')}) |`);
+        const ci = medianInterval(gw);
+        const interval = ci === undefined ? '' : `; ${ci.coverage.toFixed(1)} % interval of the median ${ci.low.toFixed(2)}–${ci.high.toFixed(2)}`;
+        lines.push(`| ${label} | ${c} | ${proc} CPU ms/call, B ÷ A of each round: median (min–max; interval; rounds) | | | ${median(gw).toFixed(2)} (${gw[0]!.toFixed(2)}–${gw.at(-1)!.toFixed(2)}${interval}; ${gw.map((x) => x.toFixed(2)).join(' ')}) |`);
       }
     }
     const other = [0, 1].map((i) => all.filter((w) => w.id === `${id}-c${c}-${i}`).map((w) => w.otherCores));
@@ -387,6 +389,25 @@ async function abMode(roots: string[]): Promise<void> {
   ].join('\n');
   console.log(text);
   if (opts.out !== undefined) writeFileSync(opts.out, text);
+}
+
+/**
+ * A distribution-free interval of the median of `sorted` (ascending): the k-th smallest and the
+ * k-th largest value for the largest k whose coverage, 1 − 2·P(Bin(n, ½) < k), is at least 95 %.
+ * Undefined when n is too small for that (n < 6).
+ */
+function medianInterval(sorted: readonly number[]): { low: number; high: number; coverage: number } | undefined {
+  const n = sorted.length;
+  let best: { k: number; coverage: number } | undefined;
+  let below = 0; // P(X < k), X ~ Bin(n, 1/2)
+  let choose = 1; // C(n, k - 1)
+  for (let k = 1; k <= Math.floor(n / 2); k++) {
+    below += choose / 2 ** n;
+    choose = (choose * (n - k + 1)) / k;
+    if (1 - 2 * below >= 0.95) best = { k, coverage: 1 - 2 * below };
+  }
+  if (best === undefined) return undefined;
+  return { low: sorted[best.k - 1]!, high: sorted[n - best.k]!, coverage: best.coverage * 100 };
 }
 
 /** Starts the audit service (SQLite in the run's temporary directory) over `natsUrl`, or undefined when it is not built. */
