@@ -173,6 +173,20 @@ describe('qsys.undo', () => {
     expect(h.sets).toEqual([]);
   });
 
+  it("refuses with UNDO_NOT_POSSIBLE when the client's own snapshot load comes before its writes; a dry-run load or a trigger is passed over", async () => {
+    const load = (dry: boolean) =>
+      write(ME, [], { tool: 'qsys.load_snapshot', arguments: { bank_name: 'Scenes', bank: 2, ...(dry ? { dry_run: true } : {}) }, ...(dry ? { dryRun: true } : {}) });
+    const blocked = harness([write(ME, [change('Main Gain', 'gain', -20, -10)]), load(false)], { [GAIN]: -10 });
+    const err = await refusal(blocked.run());
+    expect(err.code).toBe('UNDO_NOT_POSSIBLE');
+    expect(err.details).toMatchObject({ reason: 'snapshot_load', tool: 'qsys.load_snapshot', found: 0 });
+    expect(err.message).toContain('2 of bank "Scenes"');
+    expect(blocked.sets).toEqual([]);
+    const passed = harness([write(ME, [change('Main Gain', 'gain', -20, -10)]), load(true), write(ME, [], { tool: 'qsys.trigger_control' })], { [GAIN]: -10 });
+    await passed.run();
+    expect(passed.state.get(GAIN)).toBe(-20);
+  });
+
   it('refuses with AUDIT_UNAVAILABLE when no audit service answers, or when the gateway records no audit trail', async () => {
     const down = harness([write(ME, [change('Main Gain', 'gain', -20, -10)])], { [GAIN]: -10 }, { auditDown: true });
     const err = await refusal(down.run());

@@ -45,6 +45,16 @@ function isWrite(event: AuditEvent): boolean {
   return event.kind === 'tool_call' && event.success && !isDryRun(event) && (event.changes?.length ?? 0) > 0;
 }
 
+/** A successful snapshot load that ran (not a dry run): its changes are unknown. */
+function isSnapshotLoad(event: AuditEvent): boolean {
+  return event.kind === 'tool_call' && event.success && event.tool === 'qsys.load_snapshot' && !isDryRun(event);
+}
+
+function describeLoad(event: AuditEvent): string {
+  const args = event.arguments as { bank_name?: unknown; bank?: unknown } | undefined;
+  return `${JSON.stringify(args?.bank ?? '?')} of bank ${JSON.stringify(args?.bank_name ?? '?')}`;
+}
+
 function touches(event: AuditEvent, key: string): boolean {
   return event.changes?.some((c) => keyOf(c.component, c.control) === key) === true;
 }
@@ -119,7 +129,19 @@ export function createUndoToolHandlers(deps: UndoToolDeps): Pick<ToolHandlers, '
 
     // 1. This client's last writes on this core, newest first.
     const own = await query({ clientId: ctx.clientId, success: true, kind: 'tool_call', limit: UNDO_SEARCH_LIMIT }, ctx);
-    const writes = own.events.filter((e) => e.core === core && isWrite(e)).slice(0, steps);
+    const writes: AuditEvent[] = [];
+    for (const e of own.events) {
+      if (writes.length === steps || e.core !== core) continue;
+      // A snapshot load changed controls the Core does not name: nothing before it can be reverted safely.
+      if (isSnapshotLoad(e)) {
+        throw new AppError(
+          'UNDO_NOT_POSSIBLE',
+          `Your call ${e.eventId} at ${e.timestamp} loaded snapshot ${describeLoad(e)}, and the Core does not report which controls a snapshot changes nor their values before: it cannot be undone, nor a write before it. Load the snapshot that holds the earlier state (qsys.load_snapshot), or set the controls yourself. Nothing was undone.`,
+          { details: { reason: 'snapshot_load', eventId: e.eventId, tool: e.tool, steps, found: writes.length } },
+        );
+      }
+      if (isWrite(e)) writes.push(e);
+    }
     if (writes.length < steps) {
       const what = writes.length === 0 ? 'no write' : `only ${writes.length} write(s)`;
       throw new AppError('UNDO_NOT_POSSIBLE', `The audit trail holds ${what} of client '${ctx.clientId}' on core '${core}' among its latest ${UNDO_SEARCH_LIMIT} calls, ${steps} asked: nothing was undone.`, {
