@@ -168,6 +168,36 @@ describe('the audit log through the gateway', () => {
     ]);
   });
 
+  it('tells dry runs from real calls with system.audit_log dry_run and GET /audit?dry_run=', async () => {
+    const since = new Date().toISOString();
+    const dry = expectOk(await callTool(writer, 'qsys.set_control', { component_name: 'Main Gain', control_name: 'gain', value: -13, dry_run: true }));
+    expect(dry).toMatchObject({ dry_run: true });
+    expectOk(await callTool(writer, 'qsys.set_control', { component_name: 'Main Gain', control_name: 'gain', value: -14 }));
+    const mine = (): AuditEvent[] => readAuditRows(db).map((r) => r.event).filter((e) => e.clientId === clientIdOf(WRITER_KEY) && Date.parse(e.timestamp) >= Date.parse(since));
+    await waitFor(() => mine().length === 2, { what: 'the dry run and the write stored' });
+    const filter = { since, client_id: clientIdOf(WRITER_KEY), tool: 'qsys.set_control' };
+
+    const both = await auditLog(filter);
+    expect(both.events.map((e) => e.arguments?.value)).toEqual([-14, -13]);
+    const dryRuns = await auditLog({ ...filter, dry_run: true });
+    expect(dryRuns.events.map((e) => [e.arguments?.value, e.dryRun, e.changes])).toEqual([[-13, true, undefined]]);
+    const real = await auditLog({ ...filter, dry_run: false });
+    expect(real.events.map((e) => [e.arguments?.value, e.dryRun])).toEqual([[-14, undefined]]);
+    expect(real.events[0]?.changes).toMatchObject([{ component: 'Main Gain', control: 'gain', after: { value: -14 } }]);
+
+    const query = `?since=${encodeURIComponent(since)}&clientId=${clientIdOf(WRITER_KEY)}&tool=qsys.set_control`;
+    const overHttp = async (dryRun: string): Promise<unknown[]> => {
+      const res = await getAudit(`${query}&dry_run=${dryRun}`, { 'x-api-key': ADMIN_KEY });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { events: AuditEvent[] }).events.map((e) => e.arguments?.value);
+    };
+    expect(await overHttp('true')).toEqual([-13]);
+    expect(await overHttp('false')).toEqual([-14]);
+    const bad = await getAudit(`${query}&dry_run=yes`, { 'x-api-key': ADMIN_KEY });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_PARAMS', details: { issues: [{ path: 'dry_run' }] } } });
+  });
+
   it('reports readiness, health and metrics on its health port', async () => {
     const base = `http://127.0.0.1:${Number(audit.ready.healthPort)}`;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);

@@ -169,6 +169,8 @@ export const AuditQueryRequestSchema = z
     clientId: z.string().min(1).max(128).optional(),
     success: z.boolean().optional(),
     kind: z.enum(KIND_VALUES).optional(),
+    /** Only dry runs (events with `dryRun: true`) when true; only the other events when false. */
+    dryRun: z.boolean().optional(),
   })
   .strict();
 export type AuditQueryRequest = z.infer<typeof AuditQueryRequestSchema>;

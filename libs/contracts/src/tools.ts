@@ -129,7 +129,8 @@ export const AuditLogInputSchema = z
     kind: z
       .enum(Object.values(AUDIT_EVENT_KINDS) as [AuditEventKind, ...AuditEventKind[]])
       .optional()
-      .describe('Only entries of this kind: tool_call, intent, auth_failed, rate_limited'),
+      .describe(`Only entries of this kind: ${Object.values(AUDIT_EVENT_KINDS).join(', ')}`),
+    dry_run: z.boolean().optional().describe('Only dry runs (true) or only real calls (false)'),
   })
   .strict();
 

@@ -13,8 +13,15 @@ import { canonicalJson, chainHash, GENESIS_HASH } from './chain.js';
  * host cannot fork the chain.
  */
 
-/** Version of the schema below, kept in `audit_meta`. */
+/** Version of the schema below, kept in `audit_meta`; an added index leaves it as it is (every release reads the file). */
 export const STORE_SCHEMA_VERSION = '1';
+
+/**
+ * Whether a row is a dry run, read from the hashed record itself (no column that could drift
+ * from it). The partial index below holds only dry runs; `CREATE INDEX IF NOT EXISTS` adds it to
+ * a file of an earlier release when it opens, and a release without it still reads such a file.
+ */
+const DRY_RUN = `json_extract(record, '$.dryRun')`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_events (
@@ -32,6 +39,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
 CREATE INDEX IF NOT EXISTS audit_events_ts ON audit_events (ts_ms, seq);
 CREATE INDEX IF NOT EXISTS audit_events_tool_ts ON audit_events (tool, ts_ms);
 CREATE INDEX IF NOT EXISTS audit_events_client_ts ON audit_events (client_id, ts_ms);
+CREATE INDEX IF NOT EXISTS audit_events_dry_run_ts ON audit_events (ts_ms, seq) WHERE ${DRY_RUN} = 1;
 CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -253,6 +261,8 @@ function queryEvents(db: Database.Database, request: AuditQueryRequest): AuditQu
     where.push('kind = ?');
     params.push(request.kind);
   }
+  // Literal, not a parameter: the planner uses a partial index only for a term it can match.
+  if (request.dryRun !== undefined) where.push(request.dryRun ? `${DRY_RUN} = 1` : `${DRY_RUN} IS NULL`);
   const limit = request.limit ?? DEFAULT_AUDIT_QUERY_LIMIT;
   const sql = `SELECT seq, record FROM audit_events${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts_ms DESC, seq DESC LIMIT ?`;
   const rows = db.prepare(sql).all(...params, limit + 1) as EventRow[];

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonicalJson, chainHash, GENESIS_HASH, openAuditStore, verifyAuditFile, verifyChain, type AuditStore } from '../src/index.js';
+import { canonicalJson, chainHash, GENESIS_HASH, openAuditStore, STORE_SCHEMA_VERSION, verifyAuditFile, verifyChain, type AuditStore } from '../src/index.js';
 import { auditEvent, tempDir } from './support.js';
 
 const dirs: Array<ReturnType<typeof tempDir>> = [];
@@ -94,6 +94,83 @@ describe('audit store', () => {
     expect(minutesOf(store.query({ kind: 'auth_failed' }))).toEqual([4]);
     expect(minutesOf(store.query({ since: at(1), until: at(3) }))).toEqual([2, 1]);
     expect(minutesOf(store.query({ tool: 'qsys.set_control', success: true, clientId: 'api_1' }))).toEqual([0]);
+  });
+
+  it('filters by dry run: only dry runs with true, every other event with false, combined with the other filters', () => {
+    const { store } = open();
+    const base = Date.parse('2026-01-01T00:00:00.000Z');
+    const at = (minutes: number): string => new Date(base + minutes * 60_000).toISOString();
+    store.insert([
+      auditEvent({ timestamp: at(0) }),
+      auditEvent({ timestamp: at(1), dryRun: true, arguments: { component_name: 'Main Gain', control_name: 'gain', value: -12, dry_run: true } }),
+      auditEvent({ timestamp: at(2), dryRun: true, success: false, error: { code: 'QSYS_VALUE_OUT_OF_RANGE', message: 'above max' } }),
+      // The flag counts only at the top of the event, not inside its arguments.
+      auditEvent({ timestamp: at(3), tool: 'system.ping', arguments: { dryRun: true } }),
+      auditEvent({ timestamp: at(4), tool: 'qsys.trigger_control', dryRun: true }),
+    ]);
+    const minutesOf = (r: { events: Array<{ timestamp: string }> }): number[] => r.events.map((e) => (Date.parse(e.timestamp) - base) / 60_000);
+    expect(minutesOf(store.query({ dryRun: true }))).toEqual([4, 2, 1]);
+    expect(store.query({ dryRun: true }).events.every((e) => e.dryRun === true)).toBe(true);
+    expect(minutesOf(store.query({ dryRun: false }))).toEqual([3, 0]);
+    expect(minutesOf(store.query({ dryRun: true, success: true, tool: 'qsys.set_control' }))).toEqual([1]);
+    expect(minutesOf(store.query({ dryRun: true, until: at(2) }))).toEqual([1]);
+    expect(store.query({ dryRun: true, limit: 2 })).toMatchObject({ more: true });
+    expect(minutesOf(store.query({}))).toEqual([4, 3, 2, 1, 0]);
+  });
+
+  it('opens a store of the previous release, adds the dry-run index and filters its rows', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = dir.path('previous.sqlite');
+    // The file as the previous release wrote it: schema version 1 without the dry-run index.
+    const previous = new Database(path);
+    previous.pragma('journal_mode = WAL');
+    previous.exec(`
+      CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, tool TEXT,
+        client_id TEXT, success INTEGER NOT NULL, record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+      CREATE INDEX audit_events_ts ON audit_events (ts_ms, seq);
+      CREATE INDEX audit_events_tool_ts ON audit_events (tool, ts_ms);
+      CREATE INDEX audit_events_client_ts ON audit_events (client_id, ts_ms);
+      CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO audit_meta (key, value) VALUES ('schema_version', '1');
+    `);
+    const stored = [auditEvent(), auditEvent({ dryRun: true }), auditEvent({ tool: 'system.ping' })];
+    let prev = GENESIS_HASH;
+    for (const [i, e] of stored.entries()) {
+      const record = canonicalJson(e);
+      const hash = chainHash(prev, record);
+      previous
+        .prepare('INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(i + 1, e.eventId, Date.parse(e.timestamp), e.kind, e.tool, e.clientId, e.success ? 1 : 0, record, prev, hash);
+      prev = hash;
+    }
+    previous.close();
+
+    const store = openAuditStore(path);
+    stores.push(store);
+    const indexes = (): string[] => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND name LIKE 'audit_events_%'").pluck().all() as string[];
+      } finally {
+        db.close();
+      }
+    };
+    expect(indexes()).toContain('audit_events_dry_run_ts');
+    expect(store.query({ dryRun: true }).events.map((e) => e.eventId)).toEqual([stored[1]!.eventId]);
+    expect(store.query({ dryRun: false }).events).toHaveLength(2);
+    const later = auditEvent({ dryRun: true, timestamp: new Date(Date.now() + 1_000).toISOString() });
+    expect(store.insert([later])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(store.query({ dryRun: true }).events.map((e) => e.eventId)).toEqual([later.eventId, stored[1]!.eventId]);
+    expect(verifyAuditFile(path)).toMatchObject({ ok: true, rows: 4, anchor: { seq: 0 } });
+    store.close();
+    // Opened again, nothing changes: the schema version stays 1.
+    const again = openAuditStore(path);
+    stores.push(again);
+    expect(again.count()).toBe(4);
+    const meta = new Database(path, { readonly: true });
+    expect(meta.prepare("SELECT value FROM audit_meta WHERE key = 'schema_version'").pluck().get()).toBe(STORE_SCHEMA_VERSION);
+    meta.close();
   });
 
   it('prunes by age and by row count from the oldest end and keeps the rest verifiable through the anchor', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AuditEventSchema, SCOPES, type AuditEvent, type AuditQueryRequest } from '@qsys-mcp/contracts';
+import { AUDIT_EVENT_KINDS, AUDIT_EVENTS_WILDCARD, AUDIT_QUERY_SUBJECT, AUDIT_STREAM, AuditEventSchema, SCOPES, type AuditEvent, type AuditQueryRequest } from '@qsys-mcp/contracts';
 import { createLogger } from '@qsys-mcp/observability';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactSecrets, REDACTED } from '../src/audit/audit-events.js';
@@ -262,10 +262,19 @@ describe('reading the audit log', () => {
     expect(refusal.status).toBe(403);
     expect(refusal.body.error.data).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'qsys:admin' });
     const admin = await h.connect('legacy', { 'x-api-key': ADMIN_KEY });
-    const result = await admin.callTool({ name: 'system.audit_log', arguments: { limit: 5, client_id: 'api_12345678', success: true, tool: 'qsys.set_control' } });
+    const result = await admin.callTool({ name: 'system.audit_log', arguments: { limit: 5, client_id: 'api_12345678', success: true, tool: 'qsys.set_control', dry_run: false } });
     expect(result.isError).toBeFalsy();
     expect((result.structuredContent as { events: AuditEvent[] }).events.map((e) => e.eventId)).toEqual(['evt-1']);
-    expect(seen).toEqual([{ limit: 5, clientId: 'api_12345678', success: true, tool: 'qsys.set_control' }]);
+    expect(seen).toEqual([{ limit: 5, clientId: 'api_12345678', success: true, tool: 'qsys.set_control', dryRun: false }]);
+  });
+
+  it('describes every event kind and the dry_run filter in the system.audit_log input schema', async () => {
+    const h = await start();
+    const { tools } = await (await h.connect()).listTools();
+    const properties = tools.find((t) => t.name === 'system.audit_log')?.inputSchema.properties as Record<string, { type?: string; enum?: string[]; description?: string }>;
+    expect(properties.kind?.enum).toEqual(Object.values(AUDIT_EVENT_KINDS));
+    for (const kind of Object.values(AUDIT_EVENT_KINDS)) expect(properties.kind?.description).toContain(kind);
+    expect(properties.dry_run).toMatchObject({ type: 'boolean', description: 'Only dry runs (true) or only real calls (false)' });
   });
 
   it('answers AUDIT_UNAVAILABLE when no audit service runs', async () => {
@@ -288,13 +297,13 @@ describe('reading the audit log', () => {
     expect(reader.status).toBe(403);
     expect(JSON.parse(reader.body)).toMatchObject({ error: { code: 'FORBIDDEN', details: { requiredScope: 'qsys:admin' } } });
     const ok = await rawRequest(h.listen.url, {
-      path: '/audit?limit=100&tool=qsys.set_control&clientId=api_12345678&success=false&since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z',
+      path: '/audit?limit=100&tool=qsys.set_control&clientId=api_12345678&success=false&dry_run=true&since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z',
       headers: { authorization: `ApiKey ${ADMIN_KEY}` },
     });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ events: [{ eventId: 'evt-1' }], more: false });
-    expect(seen).toEqual([{ limit: 100, tool: 'qsys.set_control', clientId: 'api_12345678', success: false, since: '2026-01-01T00:00:00Z', until: '2026-02-01T00:00:00Z' }]);
-    for (const bad of ['limit=0', 'limit=abc', 'success=maybe', 'since=yesterday', 'user=x', 'limit=1&limit=2']) {
+    expect(seen).toEqual([{ limit: 100, tool: 'qsys.set_control', clientId: 'api_12345678', success: false, dryRun: true, since: '2026-01-01T00:00:00Z', until: '2026-02-01T00:00:00Z' }]);
+    for (const bad of ['limit=0', 'limit=abc', 'success=maybe', 'dry_run=maybe', 'since=yesterday', 'user=x', 'limit=1&limit=2']) {
       const res = await rawRequest(h.listen.url, { path: `/audit?${bad}`, headers: { 'x-api-key': ADMIN_KEY } });
       expect(res.status, bad).toBe(400);
       expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'INVALID_PARAMS' } });
@@ -306,7 +315,7 @@ describe('reading the audit log', () => {
       ['auth_failed', false],
       ['auth_failed', false],
       ['tool_call', true],
-      ...Array.from({ length: 6 }, () => ['tool_call', false]),
+      ...Array.from({ length: 7 }, () => ['tool_call', false]),
     ]);
   });
 

@@ -8,7 +8,7 @@ export interface AuditQueryDeps {
 }
 
 /**
- * `audit.query`: events matching `{ limit?, since?, until?, tool?, clientId?, success?, kind? }`,
+ * `audit.query`: events matching `{ limit?, since?, until?, tool?, clientId?, success?, kind?, dryRun? }`,
  * newest first, at most `limit` (default 100, at most 1000), with `more` when others match.
  * @throws AppError `INVALID_PARAMS` with the issues when the request does not match the schema.
  */

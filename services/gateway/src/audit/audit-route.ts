@@ -27,27 +27,51 @@ export interface AuditRouteOptions {
   resourceMetadataUrl?: (() => string) | undefined;
 }
 
-const PARAMS = ['limit', 'since', 'until', 'tool', 'clientId', 'success', 'kind'] as const;
+/** The query parameters and the `audit.query` field each one fills. */
+const PARAMS = {
+  limit: 'limit',
+  since: 'since',
+  until: 'until',
+  tool: 'tool',
+  clientId: 'clientId',
+  success: 'success',
+  kind: 'kind',
+  // Named as the write tools' argument that makes a dry run.
+  dry_run: 'dryRun',
+} as const satisfies Record<string, keyof AuditQueryRequest>;
+type Param = keyof typeof PARAMS;
+const PARAM_NAMES = Object.keys(PARAMS) as Param[];
+const PARAM_OF_FIELD = new Map<string, Param>(PARAM_NAMES.map((p) => [PARAMS[p], p]));
+const BOOLEAN_PARAMS: ReadonlySet<Param> = new Set(['success', 'dry_run']);
+
+const isParam = (key: string): key is Param => Object.hasOwn(PARAMS, key);
 
 /**
- * The query string as an `audit.query` request: `limit` a number, `success` `true`/`false`, the
- * others strings.
+ * The query string as an `audit.query` request: `limit` a number, `success` and `dry_run`
+ * `true`/`false`, the others strings. Issues name the query parameter.
  * @throws AppError `INVALID_PARAMS` for an unknown or repeated parameter or a value the schema refuses.
  */
 export function parseAuditQuery(search: URLSearchParams): AuditQueryRequest {
   const raw: Record<string, unknown> = {};
   const issues: Array<{ path: string; message: string }> = [];
   for (const key of new Set(search.keys())) {
+    if (!isParam(key)) {
+      issues.push({ path: key, message: `unknown parameter; expected one of ${PARAM_NAMES.join(', ')}` });
+      continue;
+    }
     const values = search.getAll(key);
-    if (!(PARAMS as readonly string[]).includes(key)) issues.push({ path: key, message: `unknown parameter; expected one of ${PARAMS.join(', ')}` });
-    else if (values.length > 1) issues.push({ path: key, message: 'given more than once' });
+    if (values.length > 1) issues.push({ path: key, message: 'given more than once' });
     const value = values[0] ?? '';
     if (key === 'limit') raw.limit = /^\d+$/.test(value) ? Number(value) : value;
-    else if (key === 'success') raw.success = value === 'true' ? true : value === 'false' ? false : value;
-    else raw[key] = value;
+    else if (!BOOLEAN_PARAMS.has(key)) raw[PARAMS[key]] = value;
+    else if (value === 'true' || value === 'false') raw[PARAMS[key]] = value === 'true';
+    else issues.push({ path: key, message: `expected true or false, got ${JSON.stringify(value.slice(0, 32))}` });
   }
   const parsed = AuditQueryRequestSchema.safeParse(raw);
-  if (!parsed.success) issues.push(...parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
+  if (!parsed.success) {
+    const paramOf = (field: PropertyKey | undefined): string => (field === undefined ? '(query)' : (PARAM_OF_FIELD.get(String(field)) ?? String(field)));
+    issues.push(...parsed.error.issues.map((i) => ({ path: paramOf(i.path[0]), message: i.message })));
+  }
   if (issues.length > 0 || !parsed.success) {
     throw new AppError('INVALID_PARAMS', `Invalid query: ${issues[0]?.path}: ${issues[0]?.message}`, { details: { issues } });
   }
@@ -60,7 +84,7 @@ function sendError(res: ServerResponse, err: AppError, requestId: string, resour
 }
 
 /**
- * `GET /audit?limit=100&since=&until=&tool=&clientId=&success=&kind=`: the audit log, newest
+ * `GET /audit?limit=100&since=&until=&tool=&clientId=&success=&kind=&dry_run=`: the audit log, newest
  * first, `{ events, more }`. The same credentials as MCP: 401 (with `WWW-Authenticate`)
  * without valid ones, 403 without the scope `qsys:admin`; 400 for an invalid query; 503
  * `AUDIT_UNAVAILABLE` when no audit service answers. Other methods: 405. The access is itself

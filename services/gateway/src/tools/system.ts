@@ -31,8 +31,8 @@ export function createSystemToolHandlers(deps: SystemToolDeps): Pick<ToolHandler
     'system.reset_circuit_breaker': (a, ctx) => deps.callCore('breaker.reset', {}, { ...ctx, core: a.core ?? deps.defaultCore }),
     'system.audit_log': (a, ctx) => {
       // Tool arguments are snake_case; the audit.query request is camelCase.
-      const { client_id: clientId, ...rest } = a;
-      const request: AuditQueryRequest = { ...rest, ...(clientId === undefined ? {} : { clientId }) };
+      const { client_id: clientId, dry_run: dryRun, ...rest } = a;
+      const request: AuditQueryRequest = { ...rest, ...(clientId === undefined ? {} : { clientId }), ...(dryRun === undefined ? {} : { dryRun }) };
       return deps.queryAudit(request, ctx);
     },
   };
