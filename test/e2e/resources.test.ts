@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { JSON_RPC_CODES, RESOURCE_LIST_PAGE_SIZE, SCOPES } from '@qsys-mcp/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { expectHttpRefusal } from '../support/mcp-http.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { REPO_ROOT, type ServiceProcess } from '../support/processes.js';
 import { startConnectorProcess, startGatewayProcess, startSimProcess, waitCoreLive, type SimProcess } from '../support/services.js';
+import { expectProtocolError } from '../support/tool-results.js';
 
 // Every process real: nats-server, the simulator (a design with more components than one
 // resources/list page), a connector and a gateway with authentication on; the MCP SDK client
@@ -54,15 +55,6 @@ async function readJson(client: Client, uri: string): Promise<Record<string, unk
   expect(contents).toHaveLength(1);
   expect(contents[0]).toMatchObject({ uri, mimeType: 'application/json' });
   return JSON.parse((contents[0] as { text: string }).text) as Record<string, unknown>;
-}
-
-async function protocolError(call: Promise<unknown>): Promise<ProtocolError> {
-  const err = await call.then(
-    (result) => new Error(`expected a JSON-RPC error, got ${JSON.stringify(result)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProtocolError);
-  return err as ProtocolError;
 }
 
 beforeAll(async () => {
@@ -180,7 +172,7 @@ describe.each(CASES)('resources over %s (client era %s)', (transport, era) => {
     ['qsys://main/stats', 'INVALID_PARAMS', ['qsys://main/status']],
     ['qsys://main/components/Main%20Gian', 'QSYS_UNKNOWN_COMPONENT', ['qsys://main/components/Main%20Gain']],
   ])('refuses %s with -32602 (%s) and suggests %j', async (uri, code, suggestions) => {
-    const err = await protocolError(client.readResource({ uri }));
+    const err = await expectProtocolError(client.readResource({ uri }));
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     const data = err.data as { code: string; uri: string; suggestions: string[] };
     expect(data.code).toBe(code);
@@ -201,7 +193,7 @@ describe('resource scope with authentication on', () => {
 
   it.each<Era>(['legacy', 'auto'])('refuses a stdio caller without qsys:read with -32001 (era %s)', async (era) => {
     const client = await connect('stdio', era, WRITE_ONLY_KEY);
-    const err = await protocolError(client.readResource({ uri: 'qsys://main/status' }));
+    const err = await expectProtocolError(client.readResource({ uri: 'qsys://main/status' }));
     expect(err.code).toBe(JSON_RPC_CODES.AUTH_FAILED);
     expect(err.data).toMatchObject({ code: 'FORBIDDEN', requiredScope: SCOPES.read });
   });

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import type { ToolResult } from './mcp-clients.js';
 
 /** The `structuredContent.error` of a failed tool result. */
@@ -19,4 +20,14 @@ export function expectOk(result: ToolResult): Record<string, unknown> {
 export function expectToolError(result: ToolResult): ToolError {
   expect(result.isError, JSON.stringify(result)).toBe(true);
   return (result.structuredContent as { error: ToolError }).error;
+}
+
+/** Awaits a request that must fail with a JSON-RPC error (a `ProtocolError` of the MCP client) and returns it. */
+export async function expectProtocolError(call: Promise<unknown>): Promise<ProtocolError> {
+  const err = await call.then(
+    (result) => new Error(`expected a JSON-RPC error, got ${JSON.stringify(result)}`),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ProtocolError);
+  return err as ProtocolError;
 }

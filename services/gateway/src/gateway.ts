@@ -28,6 +28,7 @@ import { createHttpServer, MCP_PATH } from './http.js';
 import type { GatewayHttpServer } from './http.js';
 import { createMcpServerFactory } from './mcp-server.js';
 import { inspectStdin } from './stdio-input.js';
+import { createStdioLiveUpdates } from './stdio-live.js';
 import type { McpServerFactoryDeps } from './mcp-server.js';
 import { createPolicy, httpAdmitCall, httpAdmitResource, stdioAdmitCall, stdioAdmitResource } from './policy.js';
 import type { StdioCaller } from './policy.js';
@@ -329,32 +330,41 @@ export function createGateway(options: GatewayOptions): Gateway {
       );
       // Tool calls with a `__proto__` argument, seen on the raw lines before the SDK drops the key.
       const protoArgumentCalls = new Set<string>();
+      const admitResource = stdioAdmitResource(policy, caller, (method, clientId, refusal) =>
+        auditor.refused({ tool: null, clientId, requestId: randomUUID(), transport: 'stdio', method, startedAt: Date.now() }, refusal),
+      );
       const factory = createMcpServerFactory({
         ...serverDeps,
         protoArgumentCalls,
         admitCall: stdioAdmitCall(policy, caller, (tool, clientId, refusal) =>
           auditor.refused({ tool, clientId, requestId: randomUUID(), transport: 'stdio', method: 'tools/call', startedAt: Date.now() }, refusal),
         ),
-        admitResource: stdioAdmitResource(policy, caller, (method, clientId, refusal) =>
-          auditor.refused({ tool: null, clientId, requestId: randomUUID(), transport: 'stdio', method, startedAt: Date.now() }, refusal),
-        ),
+        admitResource,
       });
-      const handle = sdkServeStdio(factory, {
+      // Live updates on this connection: listens (2026-07-28) and resources/subscribe (2025),
+      // from the same event bus as the HTTP listens (stdio-live.ts).
+      const live = createStdioLiveUpdates({
+        events: liveUpdates,
+        logger,
+        maxUris: config.liveUpdates.maxListenUris,
+        admit: admitResource,
+      });
+      const transport =
+        stdioOptions.transport ??
+        new StdioServerTransport(inspectStdin(stdioOptions.streams?.stdin ?? process.stdin, protoArgumentCalls), stdioOptions.streams?.stdout ?? process.stdout);
+      const sdkHandle = sdkServeStdio((ctx) => live.attach(factory(), ctx.era), {
         onerror: (error) => logger.warn({ err: error }, 'MCP stdio error'),
-        transport:
-          stdioOptions.transport ??
-          new StdioServerTransport(
-            inspectStdin(stdioOptions.streams?.stdin ?? process.stdin, protoArgumentCalls),
-            stdioOptions.streams?.stdout ?? process.stdout,
-          ),
+        transport: live.guard(transport),
       });
-      stdioHandles.add(handle);
-      return {
+      const handle: StdioServerHandle = {
         close: async () => {
           stdioHandles.delete(handle);
-          await handle.close();
+          await sdkHandle.close();
+          live.close();
         },
       };
+      stdioHandles.add(handle);
+      return handle;
     },
 
     close() {

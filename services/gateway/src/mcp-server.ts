@@ -139,7 +139,7 @@ function toolErrorResult(err: AppError): CallToolResult {
  *   connector is asked.
  * Every call that passed `admitCall` is audited before it is answered.
  */
-export function createMcpServerFactory(deps: McpServerFactoryDeps): McpServerFactory {
+export function createMcpServerFactory(deps: McpServerFactoryDeps): () => Server {
   const { registry, logger, requestTimeoutMs, serverInfo, admitCall, componentNamePattern } = deps;
   const auditor = deps.auditor ?? NO_AUDIT;
   const listResult = { tools: [...registry.listing] };

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { HEADERS, JSON_RPC_CODES, SCOPES } from '@qsys-mcp/contracts';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, startHarness } from './support.js';
+import { startHarness } from './support.js';
 import type { Era, Harness } from './support.js';
+import { expectProtocolError } from '../../../test/support/tool-results.js';
 
 const ADMIN_KEY = 'stdio-admin-key-1122334455667788';
 const READ_KEY = 'stdio-read-key-8877665544332211';
@@ -19,15 +20,6 @@ function startStdioAuth(stdioKey: string | undefined): Promise<Harness> {
   });
 }
 
-async function protocolErrorOf(call: Promise<unknown>): Promise<ProtocolError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProtocolError);
-  return err as ProtocolError;
-}
-
 const WRITE = { name: 'qsys.set_control', arguments: { component_name: 'Main Gain', control_name: 'gain', value: -6 } };
 
 describe.each<Era>(['legacy', 'auto'])('authentication over stdio (client era %s)', (era) => {
@@ -38,7 +30,7 @@ describe.each<Era>(['legacy', 'auto'])('authentication over stdio (client era %s
       expect((await client.callTool({ name: 'qsys.get_core_status', arguments: {} })).isError).toBeFalsy();
       expect(h.received.at(-1)?.headers[HEADERS.clientId]).toBe(clientIdOf(READ_KEY));
       const before = h.received.length;
-      const err = await protocolErrorOf(client.callTool(WRITE));
+      const err = await expectProtocolError(client.callTool(WRITE));
       expect(err.code).toBe(JSON_RPC_CODES.AUTH_FAILED);
       expect(err.message).toContain('Authentication failed: Insufficient scope: qsys.set_control needs qsys:write');
       expect(err.data).toEqual({ code: 'FORBIDDEN', reason: 'Insufficient scope', requiredScope: 'qsys:write', tool: 'qsys.set_control' });
@@ -54,7 +46,7 @@ describe.each<Era>(['legacy', 'auto'])('authentication over stdio (client era %s
       const client = await h.connectStdio(era);
       expect((await client.listTools()).tools).toHaveLength(21);
       for (const call of [WRITE, { name: 'system.ping', arguments: {} }]) {
-        const err = await protocolErrorOf(client.callTool(call));
+        const err = await expectProtocolError(client.callTool(call));
         expect(err.code).toBe(JSON_RPC_CODES.AUTH_FAILED);
         expect(err.message).toContain('Authentication failed: Invalid API key');
         expect(err.data).toEqual({ code: 'AUTH_FAILED', reason: 'Invalid API key' });

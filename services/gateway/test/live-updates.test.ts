@@ -1,65 +1,34 @@
 import type { McpSubscription } from '@modelcontextprotocol/client';
 import { JSON_RPC_CODES, SCOPES } from '@qsys-mcp/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectHttpRefusal } from '../../../test/support/mcp-http.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { ProtocolError, startHarness } from './support.js';
-import type { Client, Harness, HarnessOptions } from './support.js';
+import type { Harness, HarnessOptions } from './support.js';
+import { expectProtocolError } from '../../../test/support/tool-results.js';
+import { MAIN_GAIN, MAIN_GAIN_RAW, publishGainChange, resourceUpdates, useLiveHarness } from './live-support.js';
 
 // subscriptions/listen through the gateway's HTTP endpoint over the in-memory bus, with the MCP
 // SDK client (2026-07-28): the acknowledgement, resource updates from the connector's change
 // events, the gateway's checks of the URIs, auth and rate limit at the start of a listen, and
 // that a stream that goes away leaves nothing behind.
 
-const MAIN_GAIN_RAW = 'qsys://main/components/Main Gain';
-const MAIN_GAIN = 'qsys://main/components/Main%20Gain';
 const READ_KEY = 'live-updates-read-key-7c1e9a3f5b2d';
 const WRITE_KEY = 'live-updates-write-key-0a8d6c4e2f1b';
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(options: HarnessOptions = {}): Promise<Harness> {
-  harness = await startHarness({ ...options, env: { MCP_LIVE_UPDATES_COALESCE_MS: '0', ...options.env } });
-  return harness;
-}
-
-function updates(client: Client): string[] {
-  const uris: string[] = [];
-  client.setNotificationHandler('notifications/resources/updated', (n) => {
-    uris.push(n.params.uri);
-  });
-  return uris;
-}
-
-function changeControl(h: Harness, component: string): void {
-  h.bus.publish('qsys.main.evt.controls', { coreId: 'main', time: new Date().toISOString(), changes: [{ component, control: 'gain', value: -3, string: '-3.0dB', position: 0.7 }] });
-}
-
-async function refusal(call: Promise<unknown>): Promise<ProtocolError> {
-  const err = await call.then(
-    (r) => new Error(`expected a JSON-RPC error, got ${JSON.stringify(r)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProtocolError);
-  return err as ProtocolError;
-}
+const start = useLiveHarness();
 
 describe('subscriptions/listen over HTTP', () => {
   it('acknowledges, then notifies the URI as the client wrote it each time the component changes', async () => {
     const h = await start();
     const client = await h.connect('auto');
-    const uris = updates(client);
+    const uris = resourceUpdates(client);
     const sub = await client.listen({ resourceSubscriptions: [MAIN_GAIN_RAW] });
     expect(sub.honoredFilter).toEqual({ resourceSubscriptions: [MAIN_GAIN_RAW] });
     expect(h.gateway.liveUpdates().listeners).toBe(1);
-    changeControl(h, 'Mixer');
-    changeControl(h, 'Main Gain');
+    publishGainChange(h, 'Mixer');
+    publishGainChange(h, 'Main Gain');
     await waitFor(() => uris.length >= 1);
-    changeControl(h, 'Main Gain');
+    publishGainChange(h, 'Main Gain');
     await waitFor(() => uris.length >= 2);
     expect(uris).toEqual([MAIN_GAIN_RAW, MAIN_GAIN_RAW]);
     await sub.close();
@@ -68,9 +37,9 @@ describe('subscriptions/listen over HTTP', () => {
   it('notifies the percent-encoded URI too, and the status on a breaker event', async () => {
     const h = await start();
     const client = await h.connect('auto');
-    const uris = updates(client);
+    const uris = resourceUpdates(client);
     await client.listen({ resourceSubscriptions: [MAIN_GAIN, 'qsys://main/status'] });
-    changeControl(h, 'Main Gain');
+    publishGainChange(h, 'Main Gain');
     h.bus.publish('qsys.main.evt.breaker', { coreId: 'main', time: 'x', from: 'CLOSED', to: 'OPEN', reason: 'test' });
     await waitFor(() => uris.length >= 2);
     expect(uris).toEqual([MAIN_GAIN, 'qsys://main/status']);
@@ -79,7 +48,7 @@ describe('subscriptions/listen over HTTP', () => {
   it('refuses a listen over the URI limit with -32602 naming the field, leaving nothing allocated', async () => {
     const h = await start({ env: { MCP_LIVE_UPDATES_MAX_URIS: '3' } });
     const client = await h.connect('auto');
-    const err = await refusal(client.listen({ resourceSubscriptions: ['a', 'b', 'c', 'd'].map((c) => `qsys://main/components/${c}`) }));
+    const err = await expectProtocolError(client.listen({ resourceSubscriptions: ['a', 'b', 'c', 'd'].map((c) => `qsys://main/components/${c}`) }));
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     expect(err.message).toContain('params.notifications.resourceSubscriptions');
     expect(err.data).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.notifications.resourceSubscriptions', count: 4, limit: 3 });
@@ -92,7 +61,7 @@ describe('subscriptions/listen over HTTP', () => {
   it('refuses malformed and unknown resource URIs with -32602 naming each of them', async () => {
     const h = await start();
     const client = await h.connect('auto');
-    const err = await refusal(client.listen({ resourceSubscriptions: [MAIN_GAIN, 'qsys://main/componets', 'http://main/status', 'qsys://Main Core/status'] }));
+    const err = await expectProtocolError(client.listen({ resourceSubscriptions: [MAIN_GAIN, 'qsys://main/componets', 'http://main/status', 'qsys://Main Core/status'] }));
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     expect(err.message).toContain("'qsys://main/componets'");
     expect(err.message).toContain("'http://main/status'");
@@ -114,9 +83,9 @@ describe('subscriptions/listen over HTTP', () => {
     const a = await h.connect('auto');
     const b = await h.connect('auto');
     const subs: McpSubscription[] = [await a.listen({ resourceSubscriptions: [MAIN_GAIN] }), await b.listen({ resourceSubscriptions: [MAIN_GAIN_RAW] })];
-    const uris = updates(a);
+    const uris = resourceUpdates(a);
     expect(h.gateway.liveUpdates().listeners).toBe(2);
-    changeControl(h, 'Main Gain');
+    publishGainChange(h, 'Main Gain');
     await waitFor(() => uris.length >= 1);
     expect(h.gateway.liveUpdates().timers).toBe(2);
     await subs[0]!.close();
@@ -159,10 +128,10 @@ describe('protections of subscriptions/listen', () => {
   it('takes one rate-limit token when the stream opens, none per notification', async () => {
     const h = await start(keys);
     const reader = await h.connect('auto', { authorization: `ApiKey ${READ_KEY}` });
-    const uris = updates(reader);
+    const uris = resourceUpdates(reader);
     await reader.listen({ resourceSubscriptions: [MAIN_GAIN] });
     for (let i = 0; i < 5; i++) {
-      changeControl(h, 'Main Gain');
+      publishGainChange(h, 'Main Gain');
       await waitFor(() => uris.length > i);
     }
     // The burst was 2: the listen took one, five notifications none, so one read still passes.

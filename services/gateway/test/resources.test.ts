@@ -5,22 +5,13 @@ import { createSilentLogger } from '@qsys-mcp/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResourceReader, decodeCursor, encodeCursor, ResourceCursorError } from '../src/resources.js';
 import type { CallCore } from '../src/core-client.js';
-import { FAKE_STATUS, ProtocolError, expectHttpRefusal, startHarness } from './support.js';
+import { FAKE_STATUS, expectHttpRefusal, startHarness } from './support.js';
 import type { Client, Era, Harness } from './support.js';
+import { expectProtocolError } from '../../../test/support/tool-results.js';
 
 const READ_KEY = 'resources-read-key-3e9a1c7b5d';
 const WRITE_ONLY_KEY = 'resources-write-key-8d2f6a0c4e';
 const clientIdOf = (key: string): string => `api_${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
-
-/** Awaits a call that must fail with a JSON-RPC error and returns it. */
-async function protocolError(call: Promise<unknown>): Promise<ProtocolError> {
-  const err = await call.then(
-    (result) => new Error(`expected a JSON-RPC error, got ${JSON.stringify(result)}`),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProtocolError);
-  return err as ProtocolError;
-}
 
 /** The JSON contents of a `resources/read` answer. */
 async function readJson(client: Client, uri: string): Promise<Record<string, unknown>> {
@@ -122,20 +113,20 @@ describe.each(CASES)('resources over %s (client era %s)', (transport, era) => {
     ['qsys://main/components/', 'component', ['qsys://main/components']],
   ])('refuses %s with -32602 naming the wrong part (%s) and suggesting %j', async (uri, problem, suggestions) => {
     const before = h.received.length;
-    const err = await protocolError(client.readResource({ uri }));
+    const err = await expectProtocolError(client.readResource({ uri }));
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     expect(err.data).toEqual({ code: 'INVALID_PARAMS', uri, problem, suggestions });
     expect(h.received.length).toBe(before);
   });
 
   it('refuses an unknown component with -32602 and the closest component URIs', async () => {
-    const err = await protocolError(client.readResource({ uri: 'qsys://main/components/Ghost' }));
+    const err = await expectProtocolError(client.readResource({ uri: 'qsys://main/components/Ghost' }));
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     expect(err.data).toMatchObject({ code: 'QSYS_UNKNOWN_COMPONENT', uri: 'qsys://main/components/Ghost' });
   });
 
   it('refuses a cursor it did not issue with -32602', async () => {
-    const err = await protocolError(client.listResources({ cursor: 'not-a-cursor' }));
+    const err = await expectProtocolError(client.listResources({ cursor: 'not-a-cursor' }));
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     expect((err.data as { problem: string }).problem).toBe('cursor');
   });
@@ -143,7 +134,7 @@ describe.each(CASES)('resources over %s (client era %s)', (transport, era) => {
   it('audits every read like a read tool call (kind resource_read, method, uri, core, outcome)', async () => {
     const before = auditEvents(h).length;
     await readJson(client, 'qsys://main/status');
-    await protocolError(client.readResource({ uri: 'qsys://main/components/Ghost' }));
+    await expectProtocolError(client.readResource({ uri: 'qsys://main/components/Ghost' }));
     const [ok, failed, ...rest] = auditEvents(h).slice(before);
     expect(rest).toEqual([]);
     expect(ok).toMatchObject({
@@ -217,7 +208,7 @@ describe('resource scopes with authentication on', () => {
   it.each<Era>(['legacy', 'auto'])('refuses reads over stdio for a caller without qsys:read (-32001) (era %s)', async (era) => {
     // MCP_API_KEY is the write-only key: the stdio caller has no qsys:read.
     const client = await h.connectStdio(era);
-    const err = await protocolError(client.readResource({ uri: 'qsys://main/status' }));
+    const err = await expectProtocolError(client.readResource({ uri: 'qsys://main/status' }));
     expect(err.code).toBe(JSON_RPC_CODES.AUTH_FAILED);
     expect(err.data).toMatchObject({ code: 'FORBIDDEN', requiredScope: SCOPES.read });
     expect(auditEvents(h).at(-1)).toMatchObject({ kind: 'auth_failed', method: 'resources/read', transport: 'stdio' });
@@ -230,7 +221,7 @@ describe('resources without a connector', () => {
     try {
       const client = await h.connect(era);
       expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(['qsys://main/components', 'qsys://main/status']);
-      const err = await protocolError(client.readResource({ uri: 'qsys://main/status' }));
+      const err = await expectProtocolError(client.readResource({ uri: 'qsys://main/status' }));
       expect(err.code).toBe(JSON_RPC_CODES.INTERNAL_ERROR);
       expect(err.data).toMatchObject({ code: 'CORE_UNAVAILABLE', uri: 'qsys://main/status', retryable: true });
     } finally {
