@@ -3,7 +3,7 @@ import type { McpSubscription } from '@modelcontextprotocol/client';
 import { JSON_RPC_CODES } from '@qsys-mcp/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkedSignalFetch } from '../support/linked-fetch.js';
-import { callTool } from '../support/mcp-clients.js';
+import { callTool, connectStdioClient } from '../support/mcp-clients.js';
 import { recordEvents, type EventRecorder } from '../support/nats-events.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import type { ServiceProcess } from '../support/processes.js';
@@ -17,7 +17,8 @@ import { waitFor } from '../support/wait.js';
 // of the Core (a QRC Component.Set straight to the simulator), and reach A because every replica
 // builds its resource updates from the connector's change events on NATS. Then: a ramp is
 // coalesced, the gateway refuses listens over the limit and with unknown URIs, and a listen
-// keeps its stream across a restart of nats-server.
+// keeps its stream across a restart of nats-server. Last, a gateway process serving stdio on the
+// same NATS notifies its listen (2026-07-28) or its resources/subscribe (2025-11-25) client.
 
 const MAIN_GAIN = 'qsys://main/components/Main Gain';
 const COALESCE_MS = 250;
@@ -185,5 +186,33 @@ describe('live updates across gateway replicas', () => {
     );
     expect(closedBy).toBeUndefined();
     expect(updates.at(-1)?.uri).toBe(MAIN_GAIN);
+  });
+});
+
+describe('live updates over stdio', () => {
+  it.each(['auto', 'legacy'] as const)('notifies a stdio client (era %s) of a change made on the Core', async (era) => {
+    const env = { NATS_URL: nats.url, QSYS_CORE_ID: 'main', GATEWAY_INSTANCE_ID: `gw-stdio-${era}`, LOG_LEVEL: 'warn' };
+    const { client } = await connectStdioClient('services/gateway/dist/main.js', env, `e2e-live-stdio-${era}`, era);
+    clients.push(client);
+    const seen = recordUpdates(client);
+    if (era === 'auto') {
+      expect(client.getProtocolEra()).toBe('modern');
+      const sub = await client.listen({ resourceSubscriptions: [MAIN_GAIN] });
+      expect(sub.honoredFilter).toEqual({ resourceSubscriptions: [MAIN_GAIN] });
+    } else {
+      expect(client.getProtocolEra()).toBe('legacy');
+      await client.subscribeResource({ uri: MAIN_GAIN });
+    }
+    let value = -50;
+    await waitFor(
+      async () => {
+        // The first change may come before the process's NATS subscriptions are in place: try again.
+        await setOnCore(value--);
+        await waitFor(() => seen.length > 0, { timeoutMs: 1_000 }).catch(() => undefined);
+        return seen.length > 0;
+      },
+      { timeoutMs: 20_000, intervalMs: 1, what: `an update on the stdio ${era} client` },
+    );
+    expect(seen.every((u) => u.uri === MAIN_GAIN)).toBe(true);
   });
 });

@@ -18,10 +18,16 @@ export async function connectHttpClient(url: string, name = 'e2e-http'): Promise
 }
 
 /**
- * Starts `node <script> --stdio` as an MCP stdio server and connects the SDK client to it.
+ * Starts `node <script> --stdio` as an MCP stdio server and connects the SDK client to it, with
+ * the 2025-11-25 handshake (`era` 'legacy') or 2026-07-28 when offered ('auto').
  * Close the client to stop the process.
  */
-export async function connectStdioClient(script: string, env: Record<string, string>, name = 'e2e-stdio'): Promise<{ client: Client; stderr: () => string }> {
+export async function connectStdioClient(
+  script: string,
+  env: Record<string, string>,
+  name = 'e2e-stdio',
+  era: 'legacy' | 'auto' = 'legacy',
+): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [script, '--stdio'],
@@ -33,7 +39,7 @@ export async function connectStdioClient(script: string, env: Record<string, str
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  const client = new Client({ name, version: '1.0.0' });
+  const client = new Client({ name, version: '1.0.0' }, { versionNegotiation: { mode: era } });
   await client.connect(transport);
   return { client, stderr: () => stderr };
 }

@@ -209,6 +209,9 @@ export function createStdioLiveUpdates(options: StdioLiveUpdatesOptions): StdioL
         if (legacy === server) legacy = undefined;
         sync();
       };
+      // A 2026-07-28 client may open the connection with its listen: the SDK makes the instance
+      // for that first message after the guard has counted the listen.
+      sync();
       return server;
     },
 

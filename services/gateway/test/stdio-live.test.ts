@@ -1,3 +1,5 @@
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { JSON_RPC_CODES, SCOPES } from '@qsys-mcp/contracts';
 import { describe, expect, it } from 'vitest';
 import { startHarness, waitFor } from './support.js';
@@ -98,6 +100,44 @@ describe('subscriptions/listen over stdio (2026-07-28)', () => {
     const err = await expectProtocolError(client.listen({ resourceSubscriptions: [MAIN_GAIN] }));
     expect(err.code).toBe(JSON_RPC_CODES.RATE_LIMITED);
     expect(h.gateway.liveUpdates().listeners).toBe(1);
+  });
+
+  it('serves a listen that opens the connection, before the SDK has made the server instance', async () => {
+    const h = await start();
+    // What the SDK client sends over real stdio in 'auto' mode: no server/discover first.
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const handle = h.gateway.serveStdio({ transport: serverSide });
+    const received: JSONRPCMessage[] = [];
+    clientSide.onmessage = (message) => {
+      received.push(message);
+    };
+    await clientSide.start();
+    try {
+      await clientSide.send({
+        jsonrpc: '2.0',
+        id: 'first',
+        method: 'subscriptions/listen',
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 'raw-stdio', version: '1.0.0' },
+          },
+          notifications: { resourceSubscriptions: [MAIN_GAIN] },
+        },
+      } as JSONRPCMessage);
+      const methodOf = (m: JSONRPCMessage): unknown => (m as { method?: unknown }).method;
+      await waitFor(() => received.some((m) => methodOf(m) === 'notifications/subscriptions/acknowledged'));
+      expect(h.gateway.liveUpdates().listeners).toBe(1);
+      publishGainChange(h, 'Main Gain');
+      await waitFor(() => received.some((m) => methodOf(m) === 'notifications/resources/updated'));
+      const update = received.find((m) => methodOf(m) === 'notifications/resources/updated') as unknown as { params: { uri: string } };
+      expect(update.params.uri).toBe(MAIN_GAIN);
+    } finally {
+      await clientSide.close();
+      await handle.close();
+    }
+    await waitFor(() => h.gateway.liveUpdates().listeners === 0);
   });
 
   it('lets go of the event bus when the connection closes with a listen open', async () => {
