@@ -7,5 +7,7 @@ export {
   DEFAULT_NATS_RECONNECT_TIME_WAIT_MS,
 } from './nats.js';
 export type { NatsBus, NatsBusOptions } from './nats.js';
+export { connectServiceBus } from './nats-connect.js';
+export type { ServiceNatsSettings } from './nats-connect.js';
 export { ensureNatsStream } from './nats-streams.js';
 export type { DurableStreamConfig, EnsureStreamMode, EnsureStreamOutcome } from './nats-streams.js';

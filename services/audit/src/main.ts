@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createNatsBus, type NatsBus } from '@qsys-mcp/bus/nats';
-import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, registerProcessMetrics, reportStartupFailure, startOpsServer } from '@qsys-mcp/observability';
+import { connectServiceBus, type NatsBus } from '@qsys-mcp/bus/nats';
+import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, registerProcessMetrics, reportStartupFailure, startOpsServer } from '@qsys-mcp/observability';
 import { AUDIT_VERSION, startAudit, type Audit } from './audit.js';
 import { ConfigError, loadConfig, parseCommandLine, type AuditConfig } from './config.js';
 import { createAuditHealth } from './health.js';
@@ -62,18 +62,12 @@ try {
 
   // NATS not up yet is waited for (as the gateway and the connector do), saying so; /readyz
   // answers 503 meanwhile.
-  const natsBus = await logWhileWaiting(
-    logger,
-    createNatsBus({
-      servers: [...config.natsServers],
-      name: `audit-${config.instanceId}`,
-      logger,
-      waitOnFirstConnect: true,
-      ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
-      ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
-    }),
-    { what: `NATS at ${config.natsServers.join(',')}`, fix: 'start nats-server there or set NATS_URL', fields: { nats: config.natsServers } },
-  );
+  const natsBus = await connectServiceBus(logger, `audit-${config.instanceId}`, {
+    servers: config.natsServers,
+    user: config.natsUser,
+    password: config.natsPassword,
+    inboxPrefix: config.natsInboxPrefix,
+  });
   bus = natsBus;
   shutdown.add({ name: 'nats', close: () => natsBus.close() });
   const started = await startAudit({

@@ -1,5 +1,5 @@
-import { createNatsBus } from '@qsys-mcp/bus/nats';
-import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, registerProcessMetrics, reportStartupFailure, startOpsServer } from '@qsys-mcp/observability';
+import { connectServiceBus } from '@qsys-mcp/bus/nats';
+import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, registerProcessMetrics, reportStartupFailure, startOpsServer } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, loadSafetyRules, parseCommandLine } from './config.js';
 import { CONNECTOR_VERSION, startConnector, type Connector } from './connector.js';
 import { createConnectorHealth } from './health.js';
@@ -52,18 +52,12 @@ try {
 
   // NATS not up yet is waited for (as the gateway and the audit service do), saying so; /readyz
   // answers 503 meanwhile.
-  const bus = await logWhileWaiting(
-    logger,
-    createNatsBus({
-      servers: config.natsUrl,
-      name: `connector-${config.coreId}-${config.instanceId}`,
-      logger,
-      waitOnFirstConnect: true,
-      ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
-      ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
-    }),
-    { what: `NATS at ${config.natsUrl}`, fix: 'start nats-server there or set NATS_URL', fields: { nats: config.natsUrl } },
-  );
+  const bus = await connectServiceBus(logger, `connector-${config.coreId}-${config.instanceId}`, {
+    servers: config.natsUrl,
+    user: config.natsUser,
+    password: config.natsPassword,
+    inboxPrefix: config.natsInboxPrefix,
+  });
   shutdown.add({ name: 'nats', close: () => bus.close() });
   if (config.lease.enabled) {
     // Standby replicas: only the holder of the core's lease connects to the Core and serves.

@@ -1,7 +1,7 @@
-import { createNatsBus, ensureNatsStream } from '@qsys-mcp/bus/nats';
+import { connectServiceBus, ensureNatsStream } from '@qsys-mcp/bus/nats';
 import { AUDIT_EVENTS_WILDCARD, AUDIT_STREAM, AUDIT_STREAM_DEFAULTS, CHANGE_FEED_STREAM, CHANGE_FEED_SUBJECTS } from '@qsys-mcp/contracts';
 import type { NatsBus } from '@qsys-mcp/bus/nats';
-import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, logWhileWaiting, reportStartupFailure, startWaitingServer } from '@qsys-mcp/observability';
+import { createLogger, createShutdown, exitIfPortsBusy, helpRequested, reportStartupFailure, startWaitingServer } from '@qsys-mcp/observability';
 import type { WaitingServer } from '@qsys-mcp/observability';
 import { ConfigError, loadConfig, parseCommandLine } from './config.js';
 import type { GatewayConfig } from './config.js';
@@ -47,17 +47,11 @@ try {
   // Until NATS answers, a placeholder holds the HTTP port: /livez 200, the rest 503 (not ready).
   if (!stdio && config.httpPort !== 0) waiting = await startWaitingServer(config.httpHost, config.httpPort, 'NATS');
   // NATS not up yet is waited for (as the connector and the audit service do), saying so.
-  const natsBus = await logWhileWaiting(
+  const natsBus = await connectServiceBus(
     logger,
-    createNatsBus({
-      servers: [...config.natsServers],
-      name: `gateway-${config.instanceId}`,
-      logger,
-      waitOnFirstConnect: true,
-      ...(config.natsUser === undefined ? {} : { user: config.natsUser, pass: config.natsPassword }),
-      ...(config.natsInboxPrefix === undefined ? {} : { inboxPrefix: config.natsInboxPrefix }),
-    }),
-    { what: `NATS at ${config.natsServers.join(',')}`, fix: 'start nats-server there or set NATS_URL (nats.servers)', fields: { natsServers: config.natsServers } },
+    `gateway-${config.instanceId}`,
+    { servers: config.natsServers, user: config.natsUser, password: config.natsPassword, inboxPrefix: config.natsInboxPrefix },
+    'start nats-server there or set NATS_URL (nats.servers)',
   );
   bus = natsBus;
   shutdown.add({ name: 'nats', close: () => natsBus.close() });
