@@ -56,6 +56,16 @@ export interface LiveUpdateBusOptions {
   coalesceMs?: number;
   /** @default the global `setTimeout` / `clearTimeout` */
   timers?: LiveUpdateTimers;
+  /** Counts what the coalescing does (`mcp_resource_updates_total`, `mcp_resource_updates_coalesced_total`). */
+  counters?: LiveUpdateCounters;
+}
+
+/** What {@link createLiveUpdateBus} reports as it goes. */
+export interface LiveUpdateCounters {
+  /** One `resource_updated` handed to the listeners (once per URI, whatever their number). */
+  updated(): void;
+  /** One change of a URI folded into its open coalescing window (notified later, with others). */
+  coalesced(): void;
 }
 
 /** Counts of what the event bus holds, for tests and metrics. */
@@ -156,14 +166,18 @@ export function createLiveUpdateBus(options: LiveUpdateBusOptions): LiveUpdateBu
   }
 
   function notify(uri: string): void {
+    options.counters?.updated();
     deliver({ kind: 'resource_updated', uri });
     if (coalesceMs > 0) openWindow(uri);
   }
 
   function changed(uri: string): void {
     const window = windows.get(uri);
-    if (window !== undefined) window.pending = true;
-    else notify(uri);
+    if (window === undefined) notify(uri);
+    else {
+      window.pending = true;
+      options.counters?.coalesced();
+    }
   }
 
   function clearWindows(): void {

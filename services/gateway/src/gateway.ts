@@ -21,12 +21,13 @@ import { createProtectedResource } from './auth/protected-resource.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
 import { createLiveUpdateBus } from './event-bus.js';
-import type { LiveUpdateStats } from './event-bus.js';
+import type { LiveUpdateBus, LiveUpdateStats } from './event-bus.js';
 import { createHealth } from './health.js';
 import type { Health } from './health.js';
 import { createHttpServer, MCP_PATH } from './http.js';
 import type { GatewayHttpServer } from './http.js';
 import { createMcpServerFactory } from './mcp-server.js';
+import { registerLiveUpdateMetrics } from './metrics.js';
 import { inspectStdin } from './stdio-input.js';
 import { createStdioLiveUpdates } from './stdio-live.js';
 import type { McpServerFactoryDeps } from './mcp-server.js';
@@ -229,7 +230,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   // subscriptions/listen on every replica: the connectors' change events on the bus become
   // resource updates (event-bus.ts); the subscriptions are this gateway's, whatever the listeners.
-  const liveUpdates = createLiveUpdateBus({ bus, logger, coalesceMs: config.liveUpdates.coalesceMs });
+  let liveUpdatesRef: LiveUpdateBus | undefined;
+  const liveCounters = registerLiveUpdateMetrics(policy.metrics.registry, () => liveUpdatesRef?.stats().listeners ?? 0);
+  const liveUpdates = createLiveUpdateBus({ bus, logger, coalesceMs: config.liveUpdates.coalesceMs, counters: liveCounters });
+  liveUpdatesRef = liveUpdates;
   // Over HTTP the guard in front of the SDK has applied the policy already.
   const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall, admitResource: httpAdmitResource });
 

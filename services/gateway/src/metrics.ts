@@ -34,6 +34,11 @@ export interface GatewayMetrics {
   tool(tool: string, status: Outcome, seconds: number, errorType?: string): void;
   /** One NATS request to a connector or the audit service (`mcp_nats_request_duration_seconds{operation,outcome}`). */
   natsRequest(operation: string, status: Outcome, seconds: number): void;
+  /**
+   * One refused credential or missing scope (`mcp_auth_failures_total{reason}`); `reason` is the
+   * key of the refusal's reason in `AUTH_REASONS` (`wrongAudience`, `tokenExpired`, …), a bounded value.
+   */
+  authFailure(reason: string): void;
   /** CPU and event-loop sampler behind the process metrics (health reads it). */
   readonly sampler: ProcessSampler;
 }
@@ -111,6 +116,12 @@ export function createGatewayMetrics(source: RateLimitMetricsSource): GatewayMet
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const authFailures = new Counter({
+    name: 'mcp_auth_failures_total',
+    help: 'Requests refused for their credentials or a missing scope, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const sampler = registerProcessMetrics(registry);
   return {
     registry,
@@ -129,5 +140,33 @@ export function createGatewayMetrics(source: RateLimitMetricsSource): GatewayMet
     natsRequest(operation, status, seconds) {
       natsDuration.labels(operation, status).observe(seconds);
     },
+    authFailure: (reason) => authFailures.labels(reason).inc(),
   };
+}
+
+/**
+ * Registers the metrics of live updates (`subscriptions/listen`, `event-bus.ts`) in `registry`:
+ * - `mcp_live_listeners` (gauge): listeners of this replica's event bus (each open HTTP listen
+ *   stream, each stdio connection following something), read at scrape time from `listeners`;
+ * - `mcp_resource_updates_total` (counter): `resource_updated` events handed to them, once per
+ *   URI and change after the coalescing, whatever the number of listeners;
+ * - `mcp_resource_updates_coalesced_total` (counter): changes folded into a URI's open window.
+ * Returns the counters for the event bus.
+ */
+export function registerLiveUpdateMetrics(registry: Registry, listeners: () => number): { updated(): void; coalesced(): void } {
+  new Gauge({
+    name: 'mcp_live_listeners',
+    help: 'Listeners of live resource updates on this gateway (open listen streams, stdio connections following resources)',
+    registers: [registry],
+    collect() {
+      this.set(listeners());
+    },
+  });
+  const updates = new Counter({ name: 'mcp_resource_updates_total', help: 'Resource updates handed to the listeners, once per URI after coalescing', registers: [registry] });
+  const coalesced = new Counter({
+    name: 'mcp_resource_updates_coalesced_total',
+    help: 'Resource changes folded into an open coalescing window of their URI',
+    registers: [registry],
+  });
+  return { updated: () => updates.inc(), coalesced: () => coalesced.inc() };
 }

@@ -36,6 +36,16 @@ export const RESOURCE_METHODS: ReadonlySet<string> = new Set(['resources/list', 
 /** The scope `resources/list` and `resources/read` need. */
 export const RESOURCE_SCOPE: Scope = SCOPES.read;
 
+/** The key of each reason in `AUTH_REASONS` by its text: the bounded label of `mcp_auth_failures_total`. */
+const REASON_KEYS: ReadonlyMap<string, string> = new Map(Object.entries(AUTH_REASONS).map(([key, text]) => [text, key]));
+
+/** The `mcp_auth_failures_total` label of an authentication or scope refusal; undefined for other errors. */
+export function authFailureReason(err: unknown): string | undefined {
+  if (!(err instanceof AppError) || (err.code !== 'AUTH_FAILED' && err.code !== 'FORBIDDEN')) return undefined;
+  const reason = err.details?.reason;
+  return (typeof reason === 'string' ? REASON_KEYS.get(reason) : undefined) ?? 'other';
+}
+
 /** Options of {@link createPolicy}. */
 export interface PolicyOptions {
   authentication: AuthenticationConfig;
@@ -84,7 +94,7 @@ function scopeOf(tool: string): Scope | undefined {
 export function createPolicy(options: PolicyOptions): Policy {
   const { authentication, rateLimiting } = options;
   const now = options.now;
-  const authenticator = createAuthenticator({ config: authentication, oauth: options.oauth, ...(now === undefined ? {} : { now }) });
+  const baseAuthenticator = createAuthenticator({ config: authentication, oauth: options.oauth, ...(now === undefined ? {} : { now }) });
   const limiter = rateLimiting.enabled
     ? createRateLimiter({
         requestsPerMinute: rateLimiting.requestsPerMinute,
@@ -98,6 +108,22 @@ export function createPolicy(options: PolicyOptions): Policy {
     buckets: () => limiter?.size ?? 0,
   });
   const anonymousTools = new Set(authentication.allowAnonymous);
+
+  /** Counts a refused credential or scope in `mcp_auth_failures_total`, and rethrows it. */
+  function counted(err: unknown): never {
+    const reason = authFailureReason(err);
+    if (reason !== undefined) metrics.authFailure(reason);
+    throw err;
+  }
+  const authenticator: Authenticator = {
+    enabled: baseAuthenticator.enabled,
+    tokensEnabled: baseAuthenticator.tokensEnabled,
+    keyCount: baseAuthenticator.keyCount,
+    oauth: baseAuthenticator.oauth,
+    authenticate: (credential) => baseAuthenticator.authenticate(credential).catch(counted),
+    stdioPrincipal: () => baseAuthenticator.stdioPrincipal().catch(counted),
+    issueToken: (apiKey) => baseAuthenticator.issueToken(apiKey).catch(counted),
+  };
 
   function checkScope(principal: Principal, tool: string): void {
     if (anonymousTools.has(tool)) return;
@@ -124,8 +150,12 @@ export function createPolicy(options: PolicyOptions): Policy {
     metrics,
 
     admitToolCalls(principal, tools, transport, resourceMethods = []) {
-      for (const tool of tools) checkScope(principal, tool);
-      for (const method of resourceMethods) checkResourceScope(principal, method);
+      try {
+        for (const tool of tools) checkScope(principal, tool);
+        for (const method of resourceMethods) checkResourceScope(principal, method);
+      } catch (err) {
+        counted(err);
+      }
       const count = tools.length + resourceMethods.length;
       if (limiter === undefined || count === 0) return;
       // Over stdio the caller is the user who started this process, alone on its stdin.
@@ -145,7 +175,7 @@ export function createPolicy(options: PolicyOptions): Policy {
 
     admitMethod(principal, method) {
       if (OPEN_METHODS.has(method) || method.startsWith('notifications/')) return;
-      if (principal.unauthenticated) throw authFailed(AUTH_REASONS.missingCredentials, { method });
+      if (principal.unauthenticated) counted(authFailed(AUTH_REASONS.missingCredentials, { method }));
     },
   };
 }

@@ -101,6 +101,23 @@ describe('the live update bus', () => {
     expect(live.stats().timers).toBe(0);
   });
 
+  it('counts the updates handed out and the changes folded into a window', async () => {
+    const counts = { updated: 0, coalesced: 0 };
+    live = createLiveUpdateBus({
+      bus,
+      logger: createSilentLogger(),
+      coalesceMs: 250,
+      counters: { updated: () => counts.updated++, coalesced: () => counts.coalesced++ },
+    });
+    live.subscribe((e) => events.push(e));
+    // Two spellings of one component: two URIs, each notified at once, then 3 changes folded into each window.
+    for (let i = 0; i < 4; i++) await change('Main Gain');
+    expect(counts).toEqual({ updated: 2, coalesced: 6 });
+    await vi.advanceTimersByTimeAsync(250);
+    expect(counts).toEqual({ updated: 4, coalesced: 6 });
+    expect(events).toHaveLength(counts.updated);
+  });
+
   it('bounds a 2 s ramp to 2000 / 250 + 2 notifications per URI, the last one after the ramp', async () => {
     start(250);
     const at: number[] = [];

@@ -1,5 +1,7 @@
+import { SCOPES } from '@qsys-mcp/contracts';
 import { describe, expect, it } from 'vitest';
-import { expectHttpRefusal, rawRequest, startHarness } from './support.js';
+import { publishGainChange } from './live-support.js';
+import { expectHttpRefusal, rawRequest, startHarness, waitFor } from './support.js';
 
 /** The value of one sample line `name{labels} value` of a Prometheus text scrape (0 when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -55,6 +57,48 @@ describe('gateway metrics', () => {
       const json = JSON.parse((await rawRequest(h.listen.url, { path: '/metrics.json' })).body) as Array<{ name: string; values: Array<{ value: number; labels: Record<string, string> }> }>;
       const calls = json.find((m) => m.name === 'mcp_tool_calls_total');
       expect(calls?.values.find((v) => v.labels.tool === 'qsys.get_component' && v.labels.status === 'error')?.value).toBe(2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('counts refused credentials and scopes by reason, and the live listeners and their updates', async () => {
+    const READ_KEY = 'metrics-test-read-key-3f9a2c7e5b1d';
+    const h = await startHarness({
+      env: { MCP_AUTH_ENABLED: 'true', MCP_LIVE_UPDATES_COALESCE_MS: '0' },
+      config: (c) => ({ ...c, authentication: { ...c.authentication, apiKeys: [{ key: READ_KEY, clientId: 'reader', scopes: [SCOPES.read] }] } }),
+    });
+    try {
+      const call = (headers: Record<string, string>) =>
+        rawRequest(h.listen.url, {
+          method: 'POST',
+          path: '/mcp',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...headers },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'qsys.set_control', arguments: { component_name: 'Main Gain', control_name: 'gain', value: -10 } } }),
+        });
+      expect((await call({ 'x-api-key': 'not-a-key-of-this-gateway' })).status).toBe(401);
+      expect((await call({})).status).toBe(401);
+      expect((await call({ 'x-api-key': READ_KEY })).status).toBe(403);
+      expect((await call({ authorization: `Bearer ${'a'.repeat(9000)}` })).status).toBe(401);
+
+      const stdio = await h.connectStdio('auto');
+      const sub = await stdio.listen({ resourceSubscriptions: ['qsys://main/components/Main%20Gain'] });
+      publishGainChange(h, 'Main Gain');
+      publishGainChange(h, 'Mixer');
+      await waitFor(() => h.gateway.liveUpdates().listeners === 1);
+
+      const scrape = async (): Promise<string> => (await rawRequest(h.listen.url, { path: '/metrics' })).body;
+      const text = await scrape();
+      expect(sample(text, 'mcp_auth_failures_total', { reason: 'invalidApiKey' })).toBe(1);
+      expect(sample(text, 'mcp_auth_failures_total', { reason: 'missingCredentials' })).toBe(1);
+      expect(sample(text, 'mcp_auth_failures_total', { reason: 'insufficientScope' })).toBe(1);
+      expect(sample(text, 'mcp_auth_failures_total', { reason: 'tokenTooLarge' })).toBe(1);
+      expect(sample(text, 'mcp_live_listeners')).toBe(1);
+      // No coalescing: Main Gain in its two spellings (encoded and as written), Mixer in one.
+      await waitFor(async () => sample(await scrape(), 'mcp_resource_updates_total') === 3);
+      expect(sample(text, 'mcp_resource_updates_coalesced_total')).toBe(0);
+      await sub.close();
+      await waitFor(async () => sample(await scrape(), 'mcp_live_listeners') === 0);
     } finally {
       await h.close();
     }
