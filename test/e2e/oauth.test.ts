@@ -78,6 +78,9 @@ beforeAll(async () => {
     MCP_PUBLIC_URL: PUBLIC_URL,
     MCP_OAUTH_CLOCK_TOLERANCE_SECONDS: '0',
     MCP_OAUTH_JWKS_CACHE_MAX_AGE_MS: String(JWKS_CACHE_MAX_AGE_MS),
+    // The key-rotation test polls with one client until a key is dropped: not a rate-limit test
+    // (with the default 60/min, burst 10, its last call could be answered 429).
+    MCP_RATE_LIMIT_ENABLED: 'false',
   };
   [replicas, sdkGateway] = await Promise.all([
     Promise.all(['gw-oauth-1', 'gw-oauth-2'].map((name) => startGatewayProcess(nats.url, env, [], name))),
@@ -168,6 +171,14 @@ describe('OAuth access tokens from a real authorization server', () => {
       { timeoutMs: 10_000, what: 'the short token to expire' },
     );
     expect(refused).toMatchObject({ reason: 'Token expired', challenge: expect.stringContaining('error="invalid_token"') });
+
+    // Each replica counts its own refusals by reason, for the operator who watches /metrics.
+    const failures = async (replica: ServiceProcess): Promise<Record<string, number>> => {
+      const text = await (await fetch(new URL('/metrics', url(replica)))).text();
+      return Object.fromEntries([...text.matchAll(/^mcp_auth_failures_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    };
+    expect(await failures(replicas[0]!)).toMatchObject({ wrongAudience: 1, invalidToken: 1 });
+    expect(await failures(replicas[1]!)).toMatchObject({ untrustedIssuer: 1, tokenExpired: 1 });
   });
 
   it('lets the MCP SDK client connect with client credentials through OAuth discovery from the 401', async () => {
