@@ -1,4 +1,5 @@
-import type { Client } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { linkedSignalFetch } from '../support/linked-fetch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callTool, connectHttpClient } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
@@ -10,7 +11,9 @@ import { waitFor } from '../support/wait.js';
 // Every tool through the running system (nats-server, simulator, connector and gateway as
 // processes, the MCP SDK client over HTTP) against Cores that answer less than the documented
 // protocol: the simulator's profiles. Each profile: the answers, the Core requests they cost
-// (no discovery storm), and the same after the Core drops the connection.
+// (no discovery storm), and the same after the Core drops the connection. Then what an agent
+// watches: the resources, a listen (2026-07-28) and the change feed follow the Core's meters
+// whether the Core pushes changes (AutoPoll) or the connector polls for them.
 
 interface Variant {
   profile: string;
@@ -47,6 +50,9 @@ const VARIANTS: Variant[] = [
     unsupported: [],
   },
 ];
+
+/** A component whose meters the simulator moves all the time, on every profile. */
+const METER_URI = 'qsys://main/components/Program%20Meter';
 
 /** The gateway's deadline per tool call. */
 const CALL_DEADLINE_MS = 4000;
@@ -163,6 +169,35 @@ describe.each(VARIANTS)('a Core with profile $profile', (v) => {
     expect(after.byMethod['StatusGet']).toBe(2);
     expect(after.byMethod['ChangeGroup.AutoPoll'] ?? 0).toBeLessThanOrEqual(2);
     expect(connector.lines().filter((l) => l.msg === 'design discovery failed')).toEqual([]);
+  });
+
+  it("keeps an agent's view live: resources, a listen and the change feed follow the Core's meters", async () => {
+    const modern = new Client({ name: `e2e-variant-live-${v.profile}`, version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    await modern.connect(new StreamableHTTPClientTransport(new URL(String(gateway.ready.url)), { fetch: linkedSignalFetch }));
+    try {
+      expect(modern.getProtocolEra()).toBe('modern');
+      const status = JSON.parse((await modern.readResource({ uri: 'qsys://main/status' })).contents[0]?.text ?? '{}') as { connected?: boolean };
+      expect(status.connected).toBe(true);
+      const component = JSON.parse((await modern.readResource({ uri: METER_URI })).contents[0]?.text ?? '{}') as { controls?: Array<{ name: string }> };
+      expect(component.controls?.map((c) => c.name)).toEqual(expect.arrayContaining(['meter.1', 'meter.2']));
+
+      const updates: string[] = [];
+      modern.setNotificationHandler('notifications/resources/updated', (n) => {
+        updates.push(n.params.uri);
+      });
+      const sub = await modern.listen({ resourceSubscriptions: [METER_URI] });
+      await waitFor(() => updates.length >= 2, { timeoutMs: 10_000, what: `meter updates from a ${v.liveUpdates} Core` });
+      expect(new Set(updates)).toEqual(new Set([METER_URI]));
+      await sub.close();
+
+      const watch = expectOk(await callTool(modern, 'qsys.watch', { components: ['Program Meter'] }));
+      const feed = expectOk(await callTool(modern, 'qsys.get_changes', { cursor: watch.cursor, wait_ms: 5_000 }));
+      const changes = feed.changes as Array<{ component: string; control: string }>;
+      expect(changes.length).toBeGreaterThan(0);
+      expect(changes.every((c) => c.component === 'Program Meter')).toBe(true);
+    } finally {
+      await modern.close();
+    }
   });
 });
 
