@@ -5,7 +5,7 @@ import { callTool, connectHttpClient } from '../support/mcp-clients.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import type { ServiceProcess } from '../support/processes.js';
 import { coreStatus, startConnectorProcess, startGatewayProcess, startSimProcess, type SimProcess } from '../support/services.js';
-import { expectOk, expectToolError } from '../support/tool-results.js';
+import { expectOk, expectToolError, readResourceJson } from '../support/tool-results.js';
 import { waitFor } from '../support/wait.js';
 
 // Every tool through the running system (nats-server, simulator, connector and gateway as
@@ -176,9 +176,8 @@ describe.each(VARIANTS)('a Core with profile $profile', (v) => {
     await modern.connect(new StreamableHTTPClientTransport(new URL(String(gateway.ready.url)), { fetch: linkedSignalFetch }));
     try {
       expect(modern.getProtocolEra()).toBe('modern');
-      const status = JSON.parse((await modern.readResource({ uri: 'qsys://main/status' })).contents[0]?.text ?? '{}') as { connected?: boolean };
-      expect(status.connected).toBe(true);
-      const component = JSON.parse((await modern.readResource({ uri: METER_URI })).contents[0]?.text ?? '{}') as { controls?: Array<{ name: string }> };
+      expect(await readResourceJson(modern, 'qsys://main/status')).toMatchObject({ connected: true });
+      const component = (await readResourceJson(modern, METER_URI)) as { controls?: Array<{ name: string }> };
       expect(component.controls?.map((c) => c.name)).toEqual(expect.arrayContaining(['meter.1', 'meter.2']));
 
       const updates: string[] = [];

@@ -9,6 +9,7 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import type { ServiceProcess } from '../support/processes.js';
 import { qrcCall } from '../support/qrc-probe.js';
 import { startConnectorProcess, startGatewayProcess, startSimProcess, waitCoreLive, type SimProcess } from '../support/services.js';
+import { readResourceJson } from '../support/tool-results.js';
 import { waitFor } from '../support/wait.js';
 
 // Live updates (subscriptions/listen, 2026-07-28) with every process real: nats-server, the
@@ -116,8 +117,7 @@ describe('live updates across gateway replicas', () => {
     await waitFor(() => updates.length > mark, { what: 'an update on A for the change on the Core' });
     expect(updates.at(-1)?.uri).toBe(MAIN_GAIN);
     // The resource says what changed.
-    const { contents } = await a.readResource({ uri: MAIN_GAIN });
-    const controls = (JSON.parse((contents[0] as { text: string }).text) as { controls: Array<{ name: string; value: unknown }> }).controls;
+    const { controls } = (await readResourceJson(a, MAIN_GAIN)) as { controls: Array<{ name: string; value: unknown }> };
     expect(controls.find((c) => c.name === 'gain')?.value).toBe(-29);
   });
 

@@ -9,7 +9,7 @@ import { expectHttpRefusal } from '../support/mcp-http.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { REPO_ROOT, type ServiceProcess } from '../support/processes.js';
 import { startConnectorProcess, startGatewayProcess, startSimProcess, waitCoreLive, type SimProcess } from '../support/services.js';
-import { expectProtocolError } from '../support/tool-results.js';
+import { expectProtocolError, readResourceJson } from '../support/tool-results.js';
 
 // Every process real: nats-server, the simulator (a design with more components than one
 // resources/list page), a connector and a gateway with authentication on; the MCP SDK client
@@ -48,13 +48,6 @@ async function connect(transport: Transport, era: Era, key: string): Promise<Cli
   }
   clients.push(client);
   return client;
-}
-
-async function readJson(client: Client, uri: string): Promise<Record<string, unknown>> {
-  const { contents } = await client.readResource({ uri });
-  expect(contents).toHaveLength(1);
-  expect(contents[0]).toMatchObject({ uri, mimeType: 'application/json' });
-  return JSON.parse((contents[0] as { text: string }).text) as Record<string, unknown>;
 }
 
 beforeAll(async () => {
@@ -142,11 +135,11 @@ describe.each(CASES)('resources over %s (client era %s)', (transport, era) => {
   });
 
   it('reads the component list, a component named with a space, and the status', async () => {
-    const list = await readJson(client, 'qsys://main/components');
+    const list = await readResourceJson(client, 'qsys://main/components');
     expect(list.core).toBe('main');
     expect((list.components as Array<{ name: string }>).map((c) => c.name).sort()).toEqual([...designComponents].sort());
 
-    const gain = await readJson(client, 'qsys://main/components/Main%20Gain');
+    const gain = await readResourceJson(client, 'qsys://main/components/Main%20Gain');
     expect(gain).toMatchObject({ core: 'main', name: 'Main Gain', type: 'gain' });
     const controls = gain.controls as Array<Record<string, unknown>>;
     expect(controls.map((c) => c.name)).toEqual(expect.arrayContaining(['gain', 'mute', 'invert', 'bypass']));
@@ -157,7 +150,7 @@ describe.each(CASES)('resources over %s (client era %s)', (transport, era) => {
       expect(typeof c.position).toBe('number');
     }
 
-    const status = await readJson(client, 'qsys://main/status');
+    const status = await readResourceJson(client, 'qsys://main/status');
     expect(status).toMatchObject({ coreId: 'main', connected: true, designName: expect.any(String) });
   });
 

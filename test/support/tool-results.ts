@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { ProtocolError } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import type { ToolResult } from './mcp-clients.js';
 
 /** The `structuredContent.error` of a failed tool result. */
@@ -30,4 +31,12 @@ export async function expectProtocolError(call: Promise<unknown>): Promise<Proto
   );
   expect(err).toBeInstanceOf(ProtocolError);
   return err as ProtocolError;
+}
+
+/** Reads a `qsys://` resource: one JSON content for that URI, parsed. */
+export async function readResourceJson(client: Client, uri: string): Promise<Record<string, unknown>> {
+  const { contents } = await client.readResource({ uri });
+  expect(contents).toHaveLength(1);
+  expect(contents[0]).toMatchObject({ uri, mimeType: 'application/json' });
+  return JSON.parse((contents[0] as { text: string }).text) as Record<string, unknown>;
 }

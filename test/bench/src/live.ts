@@ -20,7 +20,10 @@ import { cpuNs, machineBusyMs, rssKb, type Proc } from './procs.js';
  * - **Fan-out**: `listeners` concurrent listen streams on one gateway (one socket each from this
  *   process): the gateway's RSS before and after opening them, its CPU with them idle, then
  *   `changes` changes (each waited for on every stream) with the gateway's CPU per delivered
- *   notification and the delivered against the expected count.
+ *   notification and the delivered against the expected count. Each listen names
+ *   `urisPerListen` URIs: the changed component last, after components the design does not have
+ *   (well-formed, accepted, never updated), so that matching an update against a listen's list
+ *   costs its whole length.
  */
 
 const MODERN = '2026-07-28';
@@ -286,6 +289,8 @@ export async function measureLatency(o: LatencyOptions): Promise<LatencyResult> 
 export interface FanOutResult {
   gateway: string;
   listeners: number;
+  /** URIs each listen names (the changed component last). */
+  urisPerListen: number;
   opened: number;
   openMs: number;
   rssBeforeMb: number;
@@ -325,6 +330,8 @@ export interface FanOutResult {
 export interface FanOutOptions {
   gateway: Proc & { url: string };
   listeners: number;
+  /** URIs each listen names, the changed component's last. @default 1 */
+  urisPerListen?: number;
   changes: number;
   coalesceMs: number;
   pollRateMs: number;
@@ -410,6 +417,8 @@ export async function measureFanOut(o: FanOutOptions): Promise<FanOutResult> {
   const gw = o.gateway;
   const metricsUrl = gw.url.replace(/\/mcp$/, '/metrics');
   const uri = componentUri(o.core, o.component);
+  const urisPerListen = Math.max(1, o.urisPerListen ?? 1);
+  const uris = [...Array.from({ length: urisPerListen - 1 }, (_, k) => componentUri(o.core, `Not In The Design ${k + 1}`)), uri];
   // One socket per stream, nothing pooled: a stream holds its socket until it is closed.
   const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   // The listen path compiled and its one-time allocations made before the baseline: 50 listens opened and closed.
@@ -426,7 +435,7 @@ export async function measureFanOut(o: FanOutOptions): Promise<FanOutResult> {
   const open0 = performance.now();
   // Opened 50 at a time: the gateway admits each like a resource read.
   for (let i = 0; i < o.listeners; i += 50) {
-    const batch = Array.from({ length: Math.min(50, o.listeners - i) }, (_, k) => openListen(gw.url, [uri], 1000 + i + k, agent, onUpdate));
+    const batch = Array.from({ length: Math.min(50, o.listeners - i) }, (_, k) => openListen(gw.url, uris, 1000 + i + k, agent, onUpdate));
     streams.push(...(await Promise.all(batch)));
   }
   const openMs = performance.now() - open0;
@@ -476,6 +485,7 @@ export async function measureFanOut(o: FanOutOptions): Promise<FanOutResult> {
   return {
     gateway: gw.name,
     listeners: o.listeners,
+    urisPerListen,
     opened: streams.length,
     openMs,
     rssBeforeMb: before.rssMb,
@@ -508,7 +518,7 @@ export async function measureFanOut(o: FanOutOptions): Promise<FanOutResult> {
 const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
 
 /** The Markdown of the live section: one latency row per replica measured, the fan-out table, and the target. */
-export function liveReport(latency: LatencyResult[], fanOut: FanOutResult | undefined, pollRateMs: number): string {
+export function liveReport(latency: LatencyResult[], fanOuts: readonly FanOutResult[], pollRateMs: number): string {
   const target = 1.5 * pollRateMs + 5;
   const lines = [
     `AutoPoll period (connector \`QSYS_POLL_RATE_MS\`): ${pollRateMs} ms; target p50 ≤ 1.5 × ${pollRateMs} + 5 = ${f(target)} ms.`,
@@ -520,11 +530,10 @@ export function liveReport(latency: LatencyResult[], fanOut: FanOutResult | unde
         `| ${r.gateway} | ${r.coalesceMs} | ${r.samples} (${r.missed}) | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.min)} / ${f(r.max)} | ${f(r.toNatsP50)} / ${f(r.toNatsP99)} | ${f(r.natsToNoteP50, 2)} / ${f(r.natsToNoteP99, 2)} | ${f(r.otherCores, 2)} | ${r.p50 <= target ? '**met**' : `**not met** (+${f(r.p50 - target)} ms)`}${r.coreErrors > 0 ? ` (${r.coreErrors} Core errors)` : ''} |`,
     ),
   ];
-  if (fanOut !== undefined) {
-    const r = fanOut;
+  for (const r of fanOuts) {
     lines.push(
       '',
-      `| ${r.listeners} listens on ${r.gateway} | figure |`,
+      `| ${r.listeners} listens on ${r.gateway}, ${r.urisPerListen} URI${r.urisPerListen === 1 ? '' : 's'} each | figure |`,
       '|---|--:|',
       `| opened (acknowledged) / time to open, 50 at a time | ${r.opened} / ${f(r.openMs, 0)} ms |`,
       `| gateway RSS before → with the listens open (median of 4 s of samples, 2 s after) | ${f(r.rssBeforeMb)} → ${f(r.rssAfterOpenMb)} MB |`,

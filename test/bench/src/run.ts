@@ -61,6 +61,7 @@ const USAGE = `node test/bench/dist/run.js [options]    (npm run bench -- [optio
       (with --ab: read,write1,write16)
   --out FILE.md --keep-logs
   --live-samples N (200) --live-listeners N (1000) --live-changes N (50) --live-poll MS (100)
+  --live-uris N[,N…] (1)   URIs each fan-out listen names; one fan-out per value, in order
       the live section (own stack: nats-server, simulator, connector, two gateways): a change
       made on the simulator (QRC Component.Set from another client) to the
       notifications/resources/updated of a subscriptions/listen on replica B (default
@@ -104,6 +105,7 @@ const { values: opts } = parseArgs({
     'live-samples': { type: 'string', default: '200' },
     'live-listeners': { type: 'string', default: '1000' },
     'live-changes': { type: 'string', default: '50' },
+    'live-uris': { type: 'string', default: '1' },
     'live-poll': { type: 'string', default: '100' },
     help: { type: 'boolean', default: false },
   },
@@ -517,11 +519,14 @@ async function liveMode(): Promise<void> {
     log(`live latency on ${gateway.name} (coalesce ${coalesceMs} ms): p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, ${r.samples} samples, ${r.missed} missed`);
     latency.push(r);
   }
-  let fanOut: FanOutResult | undefined;
+  const fanOut: FanOutResult[] = [];
   const listeners = Number(opts['live-listeners']);
   if (listeners > 0) {
-    fanOut = await measureFanOut({ ...common, gateway: gatewayB, coalesceMs: DEFAULT_COALESCE_MS, listeners, changes: Number(opts['live-changes']) });
-    log(`live fan-out: ${JSON.stringify(fanOut)}`);
+    for (const urisPerListen of opts['live-uris'].split(',').map(Number)) {
+      const r = await measureFanOut({ ...common, gateway: gatewayB, coalesceMs: DEFAULT_COALESCE_MS, listeners, urisPerListen, changes: Number(opts['live-changes']) });
+      log(`live fan-out: ${JSON.stringify(r)}`);
+      fanOut.push(r);
+    }
   }
   const text = ['## Machine', machineText(m), '', '## Live updates', liveReport(latency, fanOut, pollRateMs), ''].join('\n');
   console.log(text);
