@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ServerEvent, ServerEventBus } from '@modelcontextprotocol/server';
 import type { Bus, BusEvent, Subscription } from '@qsys-mcp/bus';
 import { CORE_EVENT_KINDS, CoreIdSchema, QSYS_SUBJECT_ROOT, RESOURCE_SCHEME, componentUri, componentsUri, statusUri } from '@qsys-mcp/contracts';
@@ -18,6 +19,13 @@ import type { Logger } from '@qsys-mcp/observability';
  * | `qsys.<core>.evt.engine`     | `qsys://<core>/status` and `qsys://<core>/components`      |
  * | `qsys.<core>.evt.connection` | `qsys://<core>/status`                                     |
  * | `qsys.<core>.evt.breaker`    | `qsys://<core>/status`                                     |
+ *
+ * The SDK's listen router matches every event against each listen's URI list (a linear search
+ * per listener), so with many listens of many URIs the events for URIs nobody follows would cost
+ * (events × listeners × URIs). A listen opened inside {@link withListenUris} (the HTTP layer
+ * wraps each listen request it has checked) is registered with its URIs as a set, and only the
+ * `resource_updated` events naming one of them reach the SDK's listener; other kinds and
+ * listeners registered outside such a scope get every event, as before.
  *
  * A component URI is notified in two spellings when they differ: percent-encoded as
  * `componentUri` writes it (`Main%20Gain`) and with the name as written (`Main Gain`), because
@@ -68,10 +76,24 @@ export interface LiveUpdateCounters {
   coalesced(): void;
 }
 
+/** The URIs of the listen request being served (`withListenUris`), read when the SDK subscribes. */
+const listenScope = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Runs `fn` (the SDK serving one `subscriptions/listen` request) so that the listener the SDK
+ * registers for it receives only the `resource_updated` events of `uris` (the listen's
+ * `resourceSubscriptions`, exactly as the SDK matches them), whatever else changes.
+ */
+export function withListenUris<T>(uris: readonly string[], fn: () => T): T {
+  return listenScope.run(new Set(uris), fn);
+}
+
 /** Counts of what the event bus holds, for tests and metrics. */
 export interface LiveUpdateStats {
   /** Listeners (open listen streams of this replica). */
   listeners: number;
+  /** Of which registered with their URIs ({@link withListenUris}): given only the updates of those. */
+  filteredListeners: number;
   /** URIs inside a coalescing window (one timer each). */
   timers: number;
   /** Subscriptions on the bus (one per subject, whatever the number of listeners). */
@@ -140,6 +162,7 @@ export function createLiveUpdateBus(options: LiveUpdateBusOptions): LiveUpdateBu
   const coalesceMs = options.coalesceMs ?? DEFAULT_LIVE_UPDATE_COALESCE_MS;
   const timers: LiveUpdateTimers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   const listeners = new Set<(event: ServerEvent) => void>();
+  let filteredListeners = 0;
   /** URIs inside a window: the window's timer and whether a change came during it. */
   const windows = new Map<string, { timer: unknown; pending: boolean }>();
   let closed = false;
@@ -200,19 +223,29 @@ export function createLiveUpdateBus(options: LiveUpdateBusOptions): LiveUpdateBu
 
     subscribe(listener) {
       if (closed) return () => undefined;
-      listeners.add(listener);
+      const uris = listenScope.getStore();
+      // The same test as the SDK's router, by hash instead of a search of the list.
+      const registered =
+        uris === undefined
+          ? listener
+          : (event: ServerEvent): void => {
+              if (event.kind !== 'resource_updated' || uris.has(event.uri)) listener(event);
+            };
+      listeners.add(registered);
+      if (uris !== undefined) filteredListeners++;
       let live = true;
       return () => {
         if (!live) return;
         live = false;
-        listeners.delete(listener);
+        listeners.delete(registered);
+        if (uris !== undefined) filteredListeners--;
         // Nobody left to notify: nothing may stay allocated for them.
         if (listeners.size === 0) clearWindows();
       };
     },
 
     stats() {
-      return { listeners: listeners.size, timers: windows.size, busSubscriptions: subscriptions.length };
+      return { listeners: listeners.size, filteredListeners, timers: windows.size, busSubscriptions: subscriptions.length };
     },
 
     close() {
@@ -221,6 +254,7 @@ export function createLiveUpdateBus(options: LiveUpdateBusOptions): LiveUpdateBu
       for (const sub of subscriptions.splice(0)) sub.unsubscribe();
       clearWindows();
       listeners.clear();
+      filteredListeners = 0;
     },
   };
 }

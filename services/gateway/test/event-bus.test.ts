@@ -3,7 +3,7 @@ import { createMemoryBus } from '@qsys-mcp/bus';
 import type { MemoryBus } from '@qsys-mcp/bus';
 import { createSilentLogger } from '@qsys-mcp/observability';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLiveUpdateBus, LIVE_UPDATE_SUBJECTS, urisOfEvent } from '../src/event-bus.js';
+import { createLiveUpdateBus, LIVE_UPDATE_SUBJECTS, urisOfEvent, withListenUris } from '../src/event-bus.js';
 import type { LiveUpdateBus } from '../src/event-bus.js';
 
 // The event bus of subscriptions/listen over the in-memory bus, with vi's fake timers: the
@@ -77,9 +77,9 @@ describe('the live update bus', () => {
 
   it('subscribes once per event kind, whatever the number of listeners', () => {
     start();
-    expect(live.stats()).toEqual({ listeners: 0, timers: 0, busSubscriptions: LIVE_UPDATE_SUBJECTS.length });
+    expect(live.stats()).toEqual({ listeners: 0, filteredListeners: 0, timers: 0, busSubscriptions: LIVE_UPDATE_SUBJECTS.length });
     const offs = [live.subscribe(() => undefined), live.subscribe(() => undefined), live.subscribe(() => undefined)];
-    expect(live.stats()).toEqual({ listeners: 3, timers: 0, busSubscriptions: 4 });
+    expect(live.stats()).toEqual({ listeners: 3, filteredListeners: 0, timers: 0, busSubscriptions: 4 });
     for (const off of offs) off();
     expect(live.stats().listeners).toBe(0);
   });
@@ -99,6 +99,20 @@ describe('the live update bus', () => {
     await vi.advanceTimersByTimeAsync(250);
     expect(events).toHaveLength(4);
     expect(live.stats().timers).toBe(0);
+  });
+
+  it('gives a listener registered with its URIs only their updates, and every event of other kinds', async () => {
+    start(0);
+    const all: ServerEvent[] = [];
+    live.subscribe((e) => all.push(e));
+    const off = withListenUris([MAIN_GAIN], () => live.subscribe((e) => events.push(e)));
+    expect(live.stats()).toMatchObject({ listeners: 2, filteredListeners: 1 });
+    await change('Mixer', 'Main Gain');
+    live.publish({ kind: 'tools_list_changed' });
+    expect(uris()).toEqual([MAIN_GAIN, 'tools_list_changed']);
+    expect(all).toHaveLength(4);
+    off();
+    expect(live.stats()).toMatchObject({ listeners: 1, filteredListeners: 0 });
   });
 
   it('counts the updates handed out and the changes folded into a window', async () => {
@@ -166,7 +180,7 @@ describe('the live update bus', () => {
     await change('Main Gain', 'Mixer');
     expect(live.stats().timers).toBe(3);
     off();
-    expect(live.stats()).toEqual({ listeners: 0, timers: 0, busSubscriptions: 4 });
+    expect(live.stats()).toEqual({ listeners: 0, filteredListeners: 0, timers: 0, busSubscriptions: 4 });
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -196,7 +210,7 @@ describe('the live update bus', () => {
     live.subscribe((e) => events.push(e));
     await change('Mixer');
     live.close();
-    expect(live.stats()).toEqual({ listeners: 0, timers: 0, busSubscriptions: 0 });
+    expect(live.stats()).toEqual({ listeners: 0, filteredListeners: 0, timers: 0, busSubscriptions: 0 });
     await change('Mixer');
     await vi.advanceTimersByTimeAsync(500);
     expect(events).toHaveLength(1);

@@ -52,7 +52,7 @@ describe('subscriptions/listen over HTTP', () => {
     expect(err.code).toBe(JSON_RPC_CODES.INVALID_PARAMS);
     expect(err.message).toContain('params.notifications.resourceSubscriptions');
     expect(err.data).toMatchObject({ code: 'INVALID_PARAMS', field: 'params.notifications.resourceSubscriptions', count: 4, limit: 3 });
-    expect(h.gateway.liveUpdates()).toEqual({ listeners: 0, timers: 0, busSubscriptions: 4 });
+    expect(h.gateway.liveUpdates()).toEqual({ listeners: 0, filteredListeners: 0, timers: 0, busSubscriptions: 4 });
     // At the limit it is served.
     const sub = await client.listen({ resourceSubscriptions: ['a', 'b', 'c'].map((c) => `qsys://main/components/${c}`) });
     expect(sub.honoredFilter.resourceSubscriptions).toHaveLength(3);
@@ -84,7 +84,8 @@ describe('subscriptions/listen over HTTP', () => {
     const b = await h.connect('auto');
     const subs: McpSubscription[] = [await a.listen({ resourceSubscriptions: [MAIN_GAIN] }), await b.listen({ resourceSubscriptions: [MAIN_GAIN_RAW] })];
     const uris = resourceUpdates(a);
-    expect(h.gateway.liveUpdates().listeners).toBe(2);
+    // Each registered with its URIs by the HTTP layer (event-bus.ts, withListenUris).
+    expect(h.gateway.liveUpdates()).toMatchObject({ listeners: 2, filteredListeners: 2 });
     publishGainChange(h, 'Main Gain');
     await waitFor(() => uris.length >= 1);
     expect(h.gateway.liveUpdates().timers).toBe(2);
@@ -93,7 +94,7 @@ describe('subscriptions/listen over HTTP', () => {
     // The other client disconnects without closing its subscription.
     await b.close();
     await waitFor(() => h.gateway.liveUpdates().listeners === 0);
-    expect(h.gateway.liveUpdates()).toEqual({ listeners: 0, timers: 0, busSubscriptions: 4 });
+    expect(h.gateway.liveUpdates()).toEqual({ listeners: 0, filteredListeners: 0, timers: 0, busSubscriptions: 4 });
   });
 
   it('ends every stream gracefully when the gateway closes', async () => {
@@ -102,7 +103,7 @@ describe('subscriptions/listen over HTTP', () => {
     const sub = await client.listen({ resourceSubscriptions: [MAIN_GAIN] });
     await h.gateway.close();
     await expect(sub.closed).resolves.toBe('graceful');
-    expect(h.gateway.liveUpdates()).toEqual({ listeners: 0, timers: 0, busSubscriptions: 0 });
+    expect(h.gateway.liveUpdates()).toEqual({ listeners: 0, filteredListeners: 0, timers: 0, busSubscriptions: 0 });
   });
 });
 
