@@ -169,6 +169,46 @@ describe('change feed across gateway replicas', () => {
   });
 });
 
+describe('change feed across restarts of nats-server and of the connector', () => {
+  it('answers the same cursor afterwards with the changes made since, on either replica', async () => {
+    const a = await clientOf(gateways.get('gateway-a')!);
+    const b = await clientOf(gateways.get('gateway-b')!);
+    const watch = await ok<Feed>(a, 'qsys.watch', { controls: [{ component_name: 'Main Gain', control_name: 'gain' }] });
+    await setOnCore(-61);
+    const before = await readUntil(a, watch.cursor, [-61]);
+
+    // The stream is on disk: nats-server comes back with it, every process reconnects by itself.
+    await nats.restart();
+    await waitCoreLive(b, 30_000, 'the connector back on NATS');
+    // A new connector process (as after a crash or a redeploy), on the same Core.
+    await connector.stop();
+    connector = await startConnectorProcess(nats.url, sim.wsPort);
+    await waitCoreLive(a, 30_000, 'the new connector with a live state');
+
+    // A change made while a process was still reconnecting may never reach the stream (core
+    // NATS): change again until one arrives.
+    let value = -62;
+    const seen: unknown[] = [];
+    let next = before.cursor;
+    await waitFor(
+      async () => {
+        await setOnCore(value--);
+        const page = await ok<Feed>(b, 'qsys.get_changes', { cursor: next, wait_ms: 1_000 });
+        next = page.cursor;
+        seen.push(...page.changes.map((c) => c.value));
+        return seen.some((v) => typeof v === 'number' && v <= -62);
+      },
+      { timeoutMs: 30_000, intervalMs: 1, what: 'a change after the restarts on the cursor from before them' },
+    );
+    // The new connector's first report of the control (-61, its value then) may come first;
+    // then the changes made since, in order, nothing from before the cursor.
+    const changes = seen.filter((v) => v !== -61);
+    expect(seen.slice(0, seen.length - changes.length)).toEqual(seen.filter((v) => v === -61));
+    expect(changes.every((v) => typeof v === 'number' && v <= -62)).toBe(true);
+    expect(changes).toEqual([...changes].sort((x, y) => (y as number) - (x as number)));
+  });
+});
+
 describe('change feed retention and expiry', () => {
   it('answers the oldest changes kept with dropped for a cursor older than the retention, and refuses an expired cursor', async () => {
     // This replica brings the shared stream to a tiny retention (2 events) and issues cursors

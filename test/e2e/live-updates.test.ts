@@ -18,8 +18,9 @@ import { waitFor } from '../support/wait.js';
 // of the Core (a QRC Component.Set straight to the simulator), and reach A because every replica
 // builds its resource updates from the connector's change events on NATS. Then: a ramp is
 // coalesced, the gateway refuses listens over the limit and with unknown URIs, and a listen
-// keeps its stream across a restart of nats-server. Last, a gateway process serving stdio on the
-// same NATS notifies its listen (2026-07-28) or its resources/subscribe (2025-11-25) client.
+// keeps its stream across a restart of nats-server and of the connector. Last, a gateway
+// process serving stdio on the same NATS notifies its listen (2026-07-28) or its
+// resources/subscribe (2025-11-25) client.
 
 const MAIN_GAIN = 'qsys://main/components/Main Gain';
 const COALESCE_MS = 250;
@@ -186,6 +187,25 @@ describe('live updates across gateway replicas', () => {
     );
     expect(closedBy).toBeUndefined();
     expect(updates.at(-1)?.uri).toBe(MAIN_GAIN);
+  });
+
+  it('keeps the stream across a restart of the connector: updates resume on the same listen', async () => {
+    await connector.stop();
+    connector = await startConnectorProcess(nats.url, sim.wsPort);
+    await waitCoreLive(b, 30_000, 'the new connector with a live state');
+    let value = -45;
+    const mark = updates.length;
+    await waitFor(
+      async () => {
+        if (updates.length > mark) return true;
+        await setOnCore(value--);
+        await waitFor(() => updates.length > mark, { timeoutMs: 1_000 }).catch(() => undefined);
+        return updates.length > mark;
+      },
+      { timeoutMs: 30_000, intervalMs: 1, what: 'an update from the new connector on the listen opened before' },
+    );
+    expect(closedBy).toBeUndefined();
+    expect(updates.slice(mark).every((u) => u.uri === MAIN_GAIN)).toBe(true);
   });
 });
 
