@@ -59,6 +59,23 @@ async function setOnCore(value: number): Promise<void> {
   await qrcCall(sim.wsUrl, 'Component.Set', { Name: 'Main Gain', Controls: [{ Name: 'gain', Value: value }] });
 }
 
+/**
+ * Changes Main Gain on the Core (from `start`, one dB lower each time) until `updates` grows past
+ * `mark`: a change made while a process is still (re)connecting to NATS is lost (core NATS).
+ */
+async function changeUntilUpdated(updates: { length: number }, mark: number, start: number, what: string): Promise<void> {
+  let value = start;
+  await waitFor(
+    async () => {
+      if (updates.length > mark) return true;
+      await setOnCore(value--);
+      await waitFor(() => updates.length > mark, { timeoutMs: 1_000 }).catch(() => undefined);
+      return updates.length > mark;
+    },
+    { timeoutMs: 30_000, intervalMs: 1, what },
+  );
+}
+
 function isMainGain(event: ControlsEvent, value?: number): boolean {
   return event.changes.some((c) => c.component === 'Main Gain' && c.control === 'gain' && (value === undefined || c.value === value));
 }
@@ -173,18 +190,7 @@ describe('live updates across gateway replicas', () => {
     await nats.restart();
     // Every process reconnects by itself; the NATS client resubscribes the gateway's subjects.
     await waitCoreLive(b, 30_000, 'the connector back on NATS');
-    let value = -40;
-    const mark = updates.length;
-    await waitFor(
-      async () => {
-        if (updates.length > mark) return true;
-        // Changes made while a process was still reconnecting are lost (core NATS): try again.
-        await setOnCore(value--);
-        await waitFor(() => updates.length > mark, { timeoutMs: 1_000 }).catch(() => undefined);
-        return updates.length > mark;
-      },
-      { timeoutMs: 30_000, intervalMs: 1, what: 'an update on the listen opened before the restart' },
-    );
+    await changeUntilUpdated(updates, updates.length, -40, 'an update on the listen opened before the restart');
     expect(closedBy).toBeUndefined();
     expect(updates.at(-1)?.uri).toBe(MAIN_GAIN);
   });
@@ -193,17 +199,8 @@ describe('live updates across gateway replicas', () => {
     await connector.stop();
     connector = await startConnectorProcess(nats.url, sim.wsPort);
     await waitCoreLive(b, 30_000, 'the new connector with a live state');
-    let value = -45;
     const mark = updates.length;
-    await waitFor(
-      async () => {
-        if (updates.length > mark) return true;
-        await setOnCore(value--);
-        await waitFor(() => updates.length > mark, { timeoutMs: 1_000 }).catch(() => undefined);
-        return updates.length > mark;
-      },
-      { timeoutMs: 30_000, intervalMs: 1, what: 'an update from the new connector on the listen opened before' },
-    );
+    await changeUntilUpdated(updates, mark, -45, 'an update from the new connector on the listen opened before');
     expect(closedBy).toBeUndefined();
     expect(updates.slice(mark).every((u) => u.uri === MAIN_GAIN)).toBe(true);
   });
@@ -223,16 +220,8 @@ describe('live updates over stdio', () => {
       expect(client.getProtocolEra()).toBe('legacy');
       await client.subscribeResource({ uri: MAIN_GAIN });
     }
-    let value = -50;
-    await waitFor(
-      async () => {
-        // The first change may come before the process's NATS subscriptions are in place: try again.
-        await setOnCore(value--);
-        await waitFor(() => seen.length > 0, { timeoutMs: 1_000 }).catch(() => undefined);
-        return seen.length > 0;
-      },
-      { timeoutMs: 20_000, intervalMs: 1, what: `an update on the stdio ${era} client` },
-    );
+    // The first change may come before the process's NATS subscriptions are in place.
+    await changeUntilUpdated(seen, 0, -50, `an update on the stdio ${era} client`);
     expect(seen.every((u) => u.uri === MAIN_GAIN)).toBe(true);
   });
 });
