@@ -21,7 +21,7 @@ import { createProtectedResource } from './auth/protected-resource.js';
 import type { GatewayConfig } from './config.js';
 import { createCoreClient } from './core-client.js';
 import { createLiveUpdateBus } from './event-bus.js';
-import type { LiveUpdateBus, LiveUpdateStats } from './event-bus.js';
+import type { LiveUpdateStats } from './event-bus.js';
 import { createHealth } from './health.js';
 import type { Health } from './health.js';
 import { createHttpServer, MCP_PATH } from './http.js';
@@ -230,10 +230,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   // subscriptions/listen on every replica: the connectors' change events on the bus become
   // resource updates (event-bus.ts); the subscriptions are this gateway's, whatever the listeners.
-  let liveUpdatesRef: LiveUpdateBus | undefined;
-  const liveCounters = registerLiveUpdateMetrics(policy.metrics.registry, () => liveUpdatesRef?.stats().listeners ?? 0);
+  // The gauge reads the bus at scrape time, after it exists.
+  const liveCounters = registerLiveUpdateMetrics(policy.metrics.registry, () => liveUpdates.stats().listeners);
   const liveUpdates = createLiveUpdateBus({ bus, logger, coalesceMs: config.liveUpdates.coalesceMs, counters: liveCounters });
-  liveUpdatesRef = liveUpdates;
   // Over HTTP the guard in front of the SDK has applied the policy already.
   const httpFactory = createMcpServerFactory({ ...serverDeps, admitCall: httpAdmitCall, admitResource: httpAdmitResource });
 

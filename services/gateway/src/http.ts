@@ -8,7 +8,7 @@ import type { Logger } from '@qsys-mcp/observability';
 import type { Registry } from 'prom-client';
 import { AUDIT_PATH } from './audit/audit-route.js';
 import { DEFAULT_MAX_LISTEN_URIS, withListenUris } from './event-bus.js';
-import { checkListenRequest } from './listen-request.js';
+import { checkListenRequest, listenUrisOf } from './listen-request.js';
 import { TOKEN_PATH } from './auth/token-endpoint.js';
 import { PROTECTED_RESOURCE_METADATA_PATH } from './auth/protected-resource.js';
 import type { ProtectedResource } from './auth/protected-resource.js';
@@ -80,12 +80,6 @@ function isListen(body: unknown): boolean {
   return body !== null && typeof body === 'object' && (body as { method?: unknown }).method === 'subscriptions/listen';
 }
 
-/** The `resourceSubscriptions` of a listen request the gateway has checked (`checkListenRequest`: strings). */
-function listenUris(body: unknown): string[] {
-  const uris = (body as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params?.notifications?.resourceSubscriptions;
-  return Array.isArray(uris) ? uris.filter((u): u is string => typeof u === 'string') : [];
-}
-
 type Guard = (req: IncomingMessage, res: ServerResponse) => boolean;
 const PASS: Guard = () => true;
 
@@ -150,8 +144,12 @@ export function createHttpServer(options: HttpServerOptions): GatewayHttpServer 
           sendJson(res, 400, { jsonrpc: '2.0', id: listenRefusal.id, error: listenRefusal.error });
           return;
         }
-        // The listener the SDK registers for this listen gets only its URIs' updates (event-bus.ts).
-        if (isListen(admitted.body)) return withListenUris(listenUris(admitted.body), () => serveMcp(req, res, admitted.body));
+        if (isListen(admitted.body)) {
+          // The listener the SDK registers for this listen gets only its URIs' updates
+          // (event-bus.ts); checkListenRequest passed, so each is a valid URI string.
+          const uris = listenUrisOf(admitted.body) as string[] | undefined;
+          return uris === undefined ? serveMcp(req, res, admitted.body) : withListenUris(uris, () => serveMcp(req, res, admitted.body));
+        }
         // Other requests are drained on close before the listen streams are ended.
         calls.add(res);
         res.once('close', () => {

@@ -20,19 +20,29 @@ export interface ListenRefusal {
 }
 
 /**
+ * The `resourceSubscriptions` of a `subscriptions/listen` request body (one message), as sent;
+ * undefined for any other message or when the field is not a list.
+ */
+export function listenUrisOf(body: unknown): unknown[] | undefined {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const msg = body as { method?: unknown; params?: unknown };
+  if (msg.method !== 'subscriptions/listen') return undefined;
+  const uris = (msg.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications?.resourceSubscriptions;
+  return Array.isArray(uris) ? uris : undefined;
+}
+
+/**
  * Checks the `subscriptions/listen` request of a POST body (one message; a batch holds none,
  * batches exist only in 2025-03-26). Anything else passes.
  * @returns the refusal (-32602 naming the field, with the count and limit or the invalid URIs
  *   and why each is invalid), or undefined when the body may go on to the SDK.
  */
 export function checkListenRequest(body: unknown, maxUris: number): ListenRefusal | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const msg = body as { method?: unknown; id?: unknown; params?: unknown };
-  if (msg.method !== 'subscriptions/listen') return undefined;
-  const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null;
-  const uris = (msg.params as { notifications?: { resourceSubscriptions?: unknown } } | undefined)?.notifications?.resourceSubscriptions;
-  // Absent or not a list: the SDK's own schema check answers it.
-  if (!Array.isArray(uris)) return undefined;
+  const uris = listenUrisOf(body);
+  // Not a listen, or no list of URIs (the SDK's own schema check answers that).
+  if (uris === undefined) return undefined;
+  const msgId = (body as { id?: unknown }).id;
+  const id = typeof msgId === 'string' || typeof msgId === 'number' ? msgId : null;
   if (uris.length > maxUris) {
     return {
       id,

@@ -116,10 +116,7 @@ export function createPolicy(options: PolicyOptions): Policy {
     throw err;
   }
   const authenticator: Authenticator = {
-    enabled: baseAuthenticator.enabled,
-    tokensEnabled: baseAuthenticator.tokensEnabled,
-    keyCount: baseAuthenticator.keyCount,
-    oauth: baseAuthenticator.oauth,
+    ...baseAuthenticator,
     authenticate: (credential) => baseAuthenticator.authenticate(credential).catch(counted),
     stdioPrincipal: () => baseAuthenticator.stdioPrincipal().catch(counted),
     issueToken: (apiKey) => baseAuthenticator.issueToken(apiKey).catch(counted),

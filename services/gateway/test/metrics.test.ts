@@ -96,6 +96,8 @@ describe('gateway metrics', () => {
       expect(sample(text, 'mcp_live_listeners')).toBe(1);
       // No coalescing: Main Gain in its two spellings (encoded and as written), Mixer in one.
       await waitFor(async () => sample(await scrape(), 'mcp_resource_updates_total') === 3);
+      // Coalescing off: the counter is served and folds nothing.
+      expect(text).toContain('# TYPE mcp_resource_updates_coalesced_total counter');
       expect(sample(text, 'mcp_resource_updates_coalesced_total')).toBe(0);
       await sub.close();
       await waitFor(async () => sample(await scrape(), 'mcp_live_listeners') === 0);
